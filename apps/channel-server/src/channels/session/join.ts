@@ -1,0 +1,55 @@
+import type { Message } from '@cinder/contract';
+import { errorReason, ok, type ChannelContext, type Reply } from '@cinder/runtime';
+import { mayAccess } from '../../auth/identity';
+import { identityExpired } from '../../auth/token-expiry';
+import type { SocketAssigns } from '../assigns';
+import type { ChannelDeps } from '../deps';
+import { parsePayload } from '../invalid-payload';
+import { unavailableOrThrow } from '../store-failure';
+import { joinParams } from './payloads';
+import { topicId } from './topic-id';
+
+const DEFAULT_HISTORY = 50;
+const SINCE_CAP = 500;
+
+/**
+ * Authorizes a member from the token's `sessions` claim, creates unknown
+ * sessions as `waiting`, and answers with the session state and either the
+ * latest history or exactly what was missed after `since`.
+ */
+export async function joinSession(deps: ChannelDeps, topic: string, params: unknown, ctx: ChannelContext<SocketAssigns>): Promise<Reply> {
+  const sessionId = topicId(topic, 'session:');
+  const identity = ctx.socket.assigns.identity;
+  if (identityExpired(identity)) return errorReason('token_expired');
+  if (sessionId === null || !mayAccess(identity.sessions, sessionId)) return errorReason('unauthorized');
+  const parsed = parsePayload(joinParams, params ?? {});
+  if (!parsed.ok) return parsed.reply;
+  const { history, since } = parsed.value;
+  try {
+    const session = await deps.store.joinSession(sessionId, { id: identity.sub, name: identity.name, role: identity.role });
+    let messages: Message[];
+    let recovered = true;
+    if (since !== undefined && since !== null) {
+      const page = await deps.store.listMessagesAfter(sessionId, since, SINCE_CAP + 1);
+      recovered = page.length <= SINCE_CAP;
+      messages = page.slice(0, SINCE_CAP);
+    } else {
+      messages = await deps.store.latestMessages(sessionId, history ?? DEFAULT_HISTORY);
+    }
+    ctx.state.sessionId = sessionId;
+    return ok({ session, messages, recovered });
+  } catch (err) {
+    return unavailableOrThrow(err);
+  }
+}
+
+/**
+ * Presence after the reply: the joiner first gets the current state, then
+ * everyone (the joiner included) gets the diff adding this tab.
+ */
+export function trackMember(deps: ChannelDeps, ctx: ChannelContext<SocketAssigns>): void {
+  const identity = ctx.socket.assigns.identity;
+  ctx.push('presence_state', deps.tracker.list(ctx.topic));
+  deps.tracker.track(ctx, ctx.topic, identity.sub, { name: identity.name, role: identity.role, online_at: Date.now() });
+  ctx.onTerminate(() => deps.tracker.untrackOwner(ctx));
+}

@@ -1,0 +1,50 @@
+import type { FastifyInstance, FastifyError } from 'fastify';
+import type { Store } from '@cinder/store';
+import type { Tracker } from '@cinder/presence';
+import type { Endpoint, Logger, PubSub } from '@cinder/runtime';
+import type { ProgressCoalescer } from '../../channels/job/progress-coalescer';
+import { BroadcastService } from '../../services/broadcast-service';
+import { JobService } from '../../services/job-service';
+import { bearerMatches } from './api-auth';
+import { sendError } from './api-error';
+import { registerApiRoutes } from './routes';
+
+export interface ApiDeps {
+  apiKey: string;
+  store: Store;
+  pubsub: PubSub;
+  endpoint: Endpoint<any>;
+  tracker: Tracker;
+  jobEvents: ProgressCoalescer;
+  logger: Logger;
+}
+
+/**
+ * The server API for back ends (CONTRACT §6), as an encapsulated plugin:
+ * bearer auth, JSON errors and schema validation apply to /api only.
+ */
+export function registerApi(app: FastifyInstance, deps: ApiDeps): { broadcasts: BroadcastService; jobs: JobService } {
+  const broadcasts = new BroadcastService(deps.store, deps.pubsub);
+  const jobs = new JobService(deps.store, deps.jobEvents);
+  app.register(
+    async (api) => {
+      api.addHook('onRequest', async (req, reply) => {
+        if (!bearerMatches(req.headers.authorization, deps.apiKey)) {
+          return sendError(reply, 401, 'unauthorized', 'missing or invalid bearer API key');
+        }
+      });
+      api.setErrorHandler((err: FastifyError, _req, reply) => {
+        if (err.statusCode && err.statusCode < 500) {
+          const code = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'payload_too_large' : 'invalid_request';
+          return sendError(reply, err.statusCode === 413 ? 413 : 400, code, err.message);
+        }
+        deps.logger.error({ err }, 'api request failed');
+        return sendError(reply, 500, 'internal', 'internal error');
+      });
+      api.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+      registerApiRoutes(api, { ...deps, broadcasts, jobs });
+    },
+    { prefix: '/api' },
+  );
+  return { broadcasts, jobs };
+}

@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import { cpus, release } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BenchContext } from './harness/context';
+import { dropDatabase, recreateDatabase } from './harness/database';
+import { openFileLimit } from './harness/proc-stats';
+import { installCleanup } from './harness/processes';
+import { cinderAvailable, cinderEntry, SERVER_LABEL, ServerKind, ServerEnv } from './harness/servers';
+import { WorkerPool } from './harness/worker-pool';
+import type { BenchOptions } from './options';
+import type { BenchReport } from './results';
+import { evaluateTargets } from './report/targets';
+import { runCluster } from './scenarios/cluster';
+import { runFanout } from './scenarios/fanout';
+import { idleSocketCap, runIdle } from './scenarios/idle';
+import { runRooms } from './scenarios/rooms';
+
+export interface RunBenchInput {
+  options: BenchOptions;
+  repoRoot: string;
+  log?: (line: string) => void;
+}
+
+interface Unit {
+  scenario: string;
+  server: ServerKind;
+  /** rough cost, to skip what no longer fits in the budget */
+  estimateMs: number;
+  run: (ctx: BenchContext) => Promise<void>;
+}
+
+/**
+ * Runs every selected scenario against every selected server, one at a time
+ * (the machine is too small to measure two things at once), and returns the
+ * figures. Never throws for a failing scenario: the error is recorded and the
+ * run goes on, so one broken server cannot hide the others' numbers.
+ */
+export async function runBench({ options, repoRoot, log = (l) => console.log(l) }: RunBenchInput): Promise<BenchReport> {
+  installCleanup();
+  const started = Date.now();
+  const limit = openFileLimit();
+  const report: BenchReport = {
+    startedAt: new Date(started).toISOString(),
+    durationMs: 0,
+    quick: options.quick,
+    machine: {
+      cpus: cpus().length,
+      node: process.version,
+      openFileLimit: { soft: finite(limit.soft), hard: finite(limit.hard) },
+      kernel: release(),
+    },
+    options,
+    fanout: [],
+    rooms: [],
+    idle: [],
+    cluster: [],
+    targets: [],
+    skipped: [],
+    notes: [],
+    errors: [],
+  };
+
+  let servers = options.servers;
+  if (servers.includes('cinder') && !cinderAvailable(repoRoot)) {
+    report.skipped.push(`Cinder: ${cinderEntry(repoRoot)} does not exist (build apps/channel-server)`);
+    servers = servers.filter((s) => s !== 'cinder');
+  }
+  if (options.scenarios.includes('idle')) {
+    const cap = idleSocketCap(options.idle.sockets);
+    if (cap < options.idle.sockets) {
+      report.notes.push(
+        `idle: capped at ${cap} sockets (asked ${options.idle.sockets}): the open-file limit is ${limit.soft}/${limit.hard} ` +
+          `(soft/hard) and a server holds one descriptor per socket; raise the hard limit (ulimit -Hn, needs CAP_SYS_RESOURCE) for more`,
+      );
+    }
+  }
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'cinder-bench-'));
+  const env: ServerEnv = {
+    repoRoot,
+    jwtSecret: randomBytes(24).toString('hex'),
+    apiKey: randomBytes(24).toString('hex'),
+    dataDir,
+  };
+  const needsDb = servers.includes('cinder');
+  if (needsDb) {
+    try {
+      env.databaseUrl = await recreateDatabase(options.adminDatabaseUrl, options.databaseName);
+    } catch (err) {
+      report.notes.push(`Postgres unavailable (${(err as Error).message}); Cinder uses its embedded store`);
+    }
+  }
+
+  const pool = new WorkerPool(options.workers);
+  const ctx: BenchContext = {
+    options,
+    env,
+    pool,
+    runId: `${started.toString(36)}${randomBytes(2).toString('hex')}`,
+    report,
+    log,
+    remainingMs: () => options.budgetMs - (Date.now() - started),
+  };
+
+  const units = planUnits(options, servers, report);
+  try {
+    for (const unit of units) {
+      const label = `${unit.scenario} / ${SERVER_LABEL[unit.server]}`;
+      if (ctx.remainingMs() < unit.estimateMs) {
+        report.skipped.push(`${label}: not enough of the ${Math.round(options.budgetMs / 1000)} s budget left`);
+        log(`- ${label}: skipped (time budget)`);
+        continue;
+      }
+      log(`- ${label}`);
+      const t0 = Date.now();
+      try {
+        await unit.run(ctx);
+        log(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+      } catch (err) {
+        const message = (err as Error).message;
+        report.errors.push({ scenario: unit.scenario, server: unit.server, message });
+        log(`  FAILED: ${message.split('\n')[0]}`);
+        await pool.closeAll().catch(() => undefined);
+      }
+    }
+  } finally {
+    pool.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    if (needsDb && env.databaseUrl && options.quick) {
+      await dropDatabase(options.adminDatabaseUrl, options.databaseName).catch(() => undefined);
+    }
+  }
+  report.targets = evaluateTargets(report);
+  report.durationMs = Date.now() - started;
+  return report;
+}
+
+function planUnits(o: BenchOptions, servers: ServerKind[], report: BenchReport): Unit[] {
+  const units: Unit[] = [];
+  const quick = o.quick;
+  const fanoutCost = o.fanout.warmupMs + o.fanout.windowMs + 5000;
+  if (o.scenarios.includes('fanout')) {
+    for (const n of o.fanout.subscribers) {
+      for (const server of servers) {
+        units.push({
+          scenario: `fan-out ${n}`,
+          server,
+          estimateMs: quick ? 3000 : fanoutCost + n,
+          run: async (ctx) => {
+            report.fanout.push(await runFanout(ctx, server, n));
+          },
+        });
+      }
+    }
+  }
+  if (o.scenarios.includes('rooms')) {
+    if (servers.includes('cinder')) {
+      units.push({
+        scenario: 'rooms',
+        server: 'cinder',
+        estimateMs: o.rooms.warmupMs + o.rooms.measureMs + (quick ? 3000 : 15_000),
+        run: async (ctx) => {
+          report.rooms.push(await runRooms(ctx, 'cinder'));
+        },
+      });
+    } else {
+      report.skipped.push('rooms: needs Cinder (the baselines have no persisted chat)');
+    }
+  }
+  if (o.scenarios.includes('idle')) {
+    for (const server of servers) {
+      units.push({
+        scenario: 'idle',
+        server,
+        estimateMs: quick ? 2000 : 5000 + o.idle.sockets,
+        run: async (ctx) => {
+          report.idle.push(await runIdle(ctx, server));
+        },
+      });
+    }
+  }
+  if (o.scenarios.includes('cluster')) {
+    for (const server of servers) {
+      if (server === 'raw') continue; // a bare ws loop has no cluster mode
+      units.push({
+        scenario: 'cluster',
+        server,
+        estimateMs: quick ? 3000 : fanoutCost + 5000,
+        run: async (ctx) => {
+          report.cluster.push(await runCluster(ctx, server));
+        },
+      });
+    }
+  }
+  return units;
+}
+
+function finite(n: number): number | null {
+  return Number.isFinite(n) ? n : null;
+}

@@ -1,0 +1,136 @@
+import { nowMs, sleep } from '../clock';
+import { Histogram } from '../histogram';
+import type { WindowResult } from '../results';
+import { TICK_EVENT, TickPayload } from '../worker/protocol';
+import { orderedAgent, postJson } from './http';
+import { cpuSeconds, ForeignCpu } from './proc-stats';
+import type { WorkerPool } from './worker-pool';
+
+/** More queued broadcast requests than this means the server is not keeping up. */
+const MAX_OUTSTANDING = 256;
+const POLL_MS = 25;
+
+export interface WindowTarget {
+  pool: WorkerPool;
+  /** the node the broadcasts are posted to */
+  publishBase: string;
+  apiKey: string;
+  topic: string;
+  /** server processes whose CPU counts */
+  serverPids: number[];
+}
+
+/**
+ * One measurement window: posts `rate` broadcasts/s for `durationMs` on an
+ * open-loop schedule (a slow server does not slow the sender down, it shows
+ * up as latency), then waits up to `drainMs` for every delivery. Server CPU is
+ * read from /proc around exactly that span.
+ */
+export async function runWindow(
+  target: WindowTarget,
+  w: number,
+  rate: number,
+  durationMs: number,
+  drainMs: number,
+): Promise<WindowResult> {
+  const { pool } = target;
+  await pool.startWindow(w);
+  const subscribers = (await pool.status()).reduce((n, s) => n + s.open, 0);
+  const total = Math.max(1, Math.round((rate * durationMs) / 1000));
+  const interval = 1000 / rate;
+
+  let ok = 0;
+  let failed = 0;
+  let outstanding = 0;
+  let lagged = false;
+  const answered: Promise<void>[] = [];
+
+  const agent = orderedAgent();
+  const foreign = new ForeignCpu();
+  const cpu0 = cpuSeconds(target.serverPids);
+  const clientCpu0 = cpuSeconds(pool.pids);
+  const t0 = nowMs();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor((nowMs() - t0) / interval) + 1);
+    while (sent < due) {
+      if (outstanding >= MAX_OUTSTANDING) {
+        lagged = true;
+        break;
+      }
+      const payload: TickPayload = { w, s: sent, t: nowMs() };
+      outstanding++;
+      sent++;
+      answered.push(
+        postJson(
+          `${target.publishBase}/api/broadcast`,
+          { topic: target.topic, event: TICK_EVENT, payload },
+          { authorization: `Bearer ${target.apiKey}` },
+          agent,
+        ).then(
+          (a) => {
+            outstanding--;
+            if (a.status >= 200 && a.status < 300) ok++;
+            else failed++;
+          },
+          () => {
+            outstanding--;
+            failed++;
+          },
+        ),
+      );
+    }
+    if (sent < total) {
+      const next = t0 + sent * interval;
+      await sleep(Math.max(0, Math.min(50, next - nowMs())));
+    }
+  }
+  const sendEnd = nowMs();
+  await Promise.all(answered);
+
+  const expected = subscribers * ok;
+  let delivered = 0;
+  const drainUntil = nowMs() + drainMs;
+  for (;;) {
+    const st = await pool.status();
+    delivered = st.reduce((n, s) => n + s.fanout.deliveries, 0);
+    if (delivered >= expected || nowMs() >= drainUntil) break;
+    await sleep(POLL_MS);
+  }
+  const t1 = nowMs();
+  const cpu = cpuSeconds(target.serverPids) - cpu0;
+  const clientCpu = cpuSeconds(pool.pids) - clientCpu0;
+  const foreignCpuCores = foreign.cores();
+  agent.destroy();
+
+  const reports = await pool.collect();
+  const hist = new Histogram();
+  for (const r of reports) hist.merge(r.latency);
+  const deliveries = reports.reduce((n, r) => n + r.deliveries, 0);
+  // what never arrived counts as infinitely late, so loss cannot flatter p99
+  if (deliveries < expected) hist.recordMissing(expected - deliveries);
+  const outOfOrder = reports.reduce((n, r) => n + r.outOfOrder, 0);
+  const sendSeconds = Math.max(interval, sendEnd - t0) / 1000;
+  return {
+    targetBroadcastsPerSec: rate,
+    subscribers,
+    broadcastsSent: ok,
+    broadcastsFailed: failed,
+    senderLagged: lagged,
+    achievedBroadcastsPerSec: ok / Math.max(sendSeconds, durationMs / 1000),
+    expectedDeliveries: expected,
+    deliveries,
+    complete: deliveries === expected && failed === 0 && outOfOrder === 0 && subscribers > 0,
+    outOfOrder,
+    stale: reports.reduce((n, r) => n + r.stale, 0),
+    deliveriesPerSec: deliveries / Math.max(sendSeconds, durationMs / 1000),
+    p50Ms: hist.quantileMs(0.5),
+    p99Ms: hist.quantileMs(0.99),
+    meanMs: hist.meanMs(),
+    serverCpuSeconds: cpu,
+    clientCpuSeconds: clientCpu,
+    foreignCpuCores,
+    cpuUsPerDelivery: deliveries > 0 ? (cpu * 1e6) / deliveries : null,
+    elapsedMs: t1 - t0,
+  };
+}

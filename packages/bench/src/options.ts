@@ -1,0 +1,162 @@
+import type { ServerKind } from './harness/servers';
+
+export type ScenarioName = 'fanout' | 'rooms' | 'idle' | 'cluster';
+export const ALL_SCENARIOS: ScenarioName[] = ['fanout', 'rooms', 'idle', 'cluster'];
+export const ALL_SERVERS: ServerKind[] = ['cinder', 'raw', 'socketio'];
+
+export interface BenchOptions {
+  quick: boolean;
+  servers: ServerKind[];
+  scenarios: ScenarioName[];
+  /** client worker processes */
+  workers: number;
+  /** whole run, ms; units that would not fit are skipped and reported */
+  budgetMs: number;
+  fanout: {
+    subscribers: number[];
+    /** `job` topics carry no presence; a 10,000-member `session` topic would
+     * spend the run on O(n²) presence_diff traffic while subscribers join */
+    topicKind: 'job' | 'session';
+    fixedDeliveriesPerSec: number;
+    warmupMs: number;
+    windowMs: number;
+    stepMs: number;
+    stepFactor: number;
+    maxSteps: number;
+    p99LimitMs: number;
+  };
+  rooms: { sessions: number; size: number; periodMs: number; warmupMs: number; measureMs: number };
+  idle: { sockets: number; settleMs: number };
+  cluster: { subscribers: number };
+  adminDatabaseUrl: string;
+  databaseName: string;
+  /** directory for <timestamp>.json; relative paths are resolved against the repository root */
+  outDir: string;
+}
+
+export function defaultOptions(): BenchOptions {
+  return {
+    quick: false,
+    servers: [...ALL_SERVERS],
+    scenarios: [...ALL_SCENARIOS],
+    workers: 2,
+    budgetMs: 14 * 60_000,
+    fanout: {
+      subscribers: [1000, 10_000],
+      topicKind: 'job',
+      fixedDeliveriesPerSec: 20_000,
+      warmupMs: 1500,
+      windowMs: 6000,
+      stepMs: 3000,
+      stepFactor: 1.5,
+      maxSteps: 7,
+      p99LimitMs: 250,
+    },
+    rooms: { sessions: 1000, size: 5, periodMs: 1000, warmupMs: 3000, measureMs: 12_000 },
+    idle: { sockets: 20_000, settleMs: 3000 },
+    cluster: { subscribers: 1000 },
+    adminDatabaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    databaseName: 'cinder_bench',
+    outDir: 'bench-results',
+  };
+}
+
+/** A few of everything: proves the harness works end to end in seconds. */
+export function quickOptions(): BenchOptions {
+  const o = defaultOptions();
+  return {
+    ...o,
+    quick: true,
+    budgetMs: 60_000,
+    fanout: {
+      ...o.fanout,
+      subscribers: [20],
+      fixedDeliveriesPerSec: 400,
+      warmupMs: 200,
+      windowMs: 700,
+      stepMs: 400,
+      stepFactor: 2,
+      maxSteps: 1,
+    },
+    rooms: { sessions: 2, size: 5, periodMs: 200, warmupMs: 300, measureMs: 800 },
+    idle: { sockets: 40, settleMs: 200 },
+    cluster: { subscribers: 20 },
+    // per process: two test runs on the shared machine must not drop each other's database
+    databaseName: `cinder_bench_smoke_${process.pid}`,
+  };
+}
+
+const USAGE = `usage: node packages/bench/dist/run.js [options]
+  --quick                      a few subscribers and messages (the test-suite smoke)
+  --servers=cinder,raw,socketio
+  --scenarios=fanout,rooms,idle,cluster
+  --subscribers=1000,10000     fan-out sizes
+  --idle-sockets=N             idle scenario target (capped by the open-file limit)
+  --fanout-topic=job|session
+  --workers=N                  client worker processes
+  --budget-s=N                 whole-run time budget
+  --out=DIR                    where the JSON goes (default bench-results/)
+  --database=NAME              Postgres database to (re)create for Cinder`;
+
+export function parseArgs(argv: string[]): BenchOptions {
+  const o = argv.includes('--quick') ? quickOptions() : defaultOptions();
+  for (const arg of argv) {
+    const [key, value = ''] = arg.split('=', 2);
+    const list = () => value.split(',').map((s) => s.trim()).filter(Boolean);
+    const int = () => {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n <= 0) throw new Error(`${key} needs a positive integer, got "${value}"\n${USAGE}`);
+      return n;
+    };
+    switch (key) {
+      case '--quick':
+        break;
+      case '--servers':
+        o.servers = checkedList(list(), ALL_SERVERS, key);
+        break;
+      case '--scenarios':
+        o.scenarios = checkedList(list(), ALL_SCENARIOS, key);
+        break;
+      case '--subscribers':
+        o.fanout.subscribers = list().map((s) => {
+          const n = Number(s);
+          if (!Number.isInteger(n) || n <= 0) throw new Error(`--subscribers: "${s}" is not a positive integer`);
+          return n;
+        });
+        break;
+      case '--idle-sockets':
+        o.idle.sockets = int();
+        break;
+      case '--fanout-topic':
+        if (value !== 'job' && value !== 'session') throw new Error(`--fanout-topic must be job or session\n${USAGE}`);
+        o.fanout.topicKind = value;
+        break;
+      case '--workers':
+        o.workers = int();
+        break;
+      case '--budget-s':
+        o.budgetMs = int() * 1000;
+        break;
+      case '--out':
+        if (!value) throw new Error(`--out needs a directory\n${USAGE}`);
+        o.outDir = value;
+        break;
+      case '--database':
+        if (!/^[a-z_][a-z0-9_]*$/.test(value)) throw new Error(`--database must be a plain lower-case name`);
+        o.databaseName = value;
+        break;
+      case '--help':
+      case '-h':
+        throw new Error(USAGE);
+      default:
+        throw new Error(`unknown option ${arg}\n${USAGE}`);
+    }
+  }
+  return o;
+}
+
+function checkedList<T extends string>(values: string[], allowed: readonly T[], key: string): T[] {
+  for (const v of values) if (!allowed.includes(v as T)) throw new Error(`${key}: unknown "${v}" (one of ${allowed.join(', ')})`);
+  if (values.length === 0) throw new Error(`${key} needs at least one value`);
+  return values as T[];
+}

@@ -1,0 +1,3 @@
+export * from './session';
+export * from './job';
+export * from './http-api';

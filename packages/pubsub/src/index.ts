@@ -1,0 +1,4 @@
+export { MemoryAdapter } from './memory';
+export { RedisAdapter } from './redis';
+export type { RedisAdapterOptions, PubSubLogger } from './redis';
+export { EnvelopeError } from './envelope';

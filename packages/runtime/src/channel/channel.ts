@@ -1,0 +1,196 @@
+import { jsonPayload, type Frame, type InboundMessage, type Ref, type Serializer } from '@cinder/protocol';
+import type { Broadcast } from '../pubsub/broadcast';
+import type { Subscriber } from '../pubsub/subscriber';
+import type { ChannelHost } from './host';
+import type { ChannelContext, SocketInfo } from './context';
+import type { ChannelDefinition, TerminateReason } from './definition';
+import { decodeBroadcastPayload, encodePayload, makeBroadcast } from './payload';
+import type { Reply } from './reply';
+
+const CRASH_PAYLOAD = jsonPayload({ reason: 'channel_crash' });
+const EMPTY = jsonPayload({});
+
+type Phase = 'joining' | 'joined' | 'closed';
+
+/**
+ * One joined topic on one socket: the context its callbacks see, and the
+ * fastlane subscriber that receives pre-encoded broadcast frames. Messages
+ * for the topic are handled one at a time, in arrival order, like a Phoenix
+ * channel process's mailbox; while an async handler runs, later messages
+ * wait in `queue`.
+ */
+export class Channel<A = unknown> implements ChannelContext<A>, Subscriber {
+  readonly topic: string;
+  readonly joinRef: Ref;
+  readonly def: ChannelDefinition<A>;
+  readonly state: Record<string, unknown> = {};
+  readonly intercepts: ReadonlySet<string> | null;
+  phase: Phase = 'joining';
+  /** messages that arrived while a join or an async handler was running */
+  queue: InboundMessage[] | null = null;
+  busy = false;
+  private readonly host: ChannelHost<A>;
+  private pendingPushes: Frame[] | null = null;
+  private terminateHooks: Array<(reason: TerminateReason) => void> | null = null;
+  private stopRequested = false;
+  /** set while a handler runs, so afterReply() can defer until its reply */
+  inHandler = false;
+  private afterReplyHooks: Array<() => void> | null = null;
+
+  constructor(host: ChannelHost<A>, def: ChannelDefinition<A>, topic: string, joinRef: Ref) {
+    this.host = host;
+    this.def = def;
+    this.topic = topic;
+    this.joinRef = joinRef;
+    this.intercepts = def.intercept && def.intercept.length > 0 ? new Set(def.intercept) : null;
+  }
+
+  get socket(): SocketInfo<A> {
+    return this.host.info;
+  }
+
+  get serializer(): Serializer {
+    return this.host.serializer;
+  }
+
+  get alive(): boolean {
+    return this.phase !== 'closed';
+  }
+
+  // ---- ChannelContext -------------------------------------------------
+
+  push(event: string, payload: unknown): void {
+    if (this.phase === 'closed') return;
+    const frame = this.host.serializer.encodePush(this.joinRef, this.topic, event, encodePayload(payload));
+    if (this.phase === 'joining') {
+      (this.pendingPushes ??= []).push(frame);
+    } else {
+      this.host.send(frame);
+    }
+  }
+
+  broadcast(event: string, payload: unknown): void {
+    this.host.pubsub.broadcast(makeBroadcast(this.topic, event, payload), null);
+  }
+
+  broadcastFrom(event: string, payload: unknown): void {
+    this.host.pubsub.broadcast(makeBroadcast(this.topic, event, payload), this);
+  }
+
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  afterReply(fn: () => void): void {
+    if (this.inHandler && this.phase !== 'closed') (this.afterReplyHooks ??= []).push(fn);
+    else fn();
+  }
+
+  onTerminate(fn: (reason: TerminateReason) => void): void {
+    (this.terminateHooks ??= []).push(fn);
+  }
+
+  // ---- Subscriber (fastlane) ------------------------------------------
+
+  deliverFrame(frame: Frame): void {
+    this.host.send(frame);
+  }
+
+  deliverBroadcast(msg: Broadcast): void {
+    if (this.phase !== 'joined') return;
+    if (!this.def.handleOut) {
+      this.host.send(this.host.serializer.encodeBroadcast(msg.topic, msg.event, msg.payload));
+      return;
+    }
+    try {
+      this.def.handleOut(msg.event, decodeBroadcastPayload(msg), this);
+    } catch (err) {
+      this.crash(err);
+    }
+  }
+
+  // ---- lifecycle, driven by the socket ---------------------------------
+
+  /** The join succeeded: reply first, then what was pushed during join. */
+  markJoined(): void {
+    this.phase = 'joined';
+    this.host.pubsub.subscribe(this.topic, this);
+  }
+
+  flushPendingPushes(): void {
+    const pending = this.pendingPushes;
+    this.pendingPushes = null;
+    if (pending) for (const f of pending) this.host.send(f);
+  }
+
+  sendReply(ref: Ref, reply: Reply): void {
+    this.host.send(this.host.serializer.encodeReply(this.joinRef, ref, this.topic, reply.status, encodePayload(reply.response)));
+  }
+
+  /** After a handler's reply: run deferred work, then honour ctx.stop(). */
+  afterHandler(): void {
+    this.inHandler = false;
+    const hooks = this.afterReplyHooks;
+    this.afterReplyHooks = null;
+    if (hooks) {
+      for (const fn of hooks) {
+        try {
+          fn();
+        } catch (err) {
+          this.host.logger.error({ err, topic: this.topic }, 'afterReply hook failed');
+        }
+      }
+    }
+    if (this.stopRequested && this.phase === 'joined') this.close('stopped');
+  }
+
+  /** Normal end: phx_close with the join_ref in both ref slots. */
+  close(reason: TerminateReason): void {
+    if (this.phase === 'closed') return;
+    this.terminate(reason);
+    this.host.send(this.host.serializer.encodeMessage(this.joinRef, this.joinRef, this.topic, 'phx_close', EMPTY));
+  }
+
+  /** Abnormal end: phx_error, and phoenix.js rejoins. The socket lives on. */
+  crash(err: unknown): void {
+    if (this.phase === 'closed') return;
+    this.host.logger.error({ err, topic: this.topic }, 'channel crashed');
+    this.terminate('crash');
+    this.host.send(this.host.serializer.encodeMessage(this.joinRef, this.joinRef, this.topic, 'phx_error', CRASH_PAYLOAD));
+  }
+
+  /** Ends the channel without sending anything (transport gone, duplicate join). */
+  terminate(reason: TerminateReason): void {
+    if (this.phase === 'closed') return;
+    const wasJoined = this.phase === 'joined';
+    this.phase = 'closed';
+    const deferred = this.afterReplyHooks;
+    this.afterReplyHooks = null;
+    this.inHandler = false;
+    if (deferred) for (const fn of deferred) fn();
+    this.pendingPushes = null;
+    if (wasJoined) this.host.pubsub.unsubscribe(this.topic, this);
+    this.host.forget(this);
+    const hooks = this.terminateHooks;
+    this.terminateHooks = null;
+    if (hooks) {
+      for (const hook of hooks) {
+        try {
+          hook(reason);
+        } catch (err) {
+          this.host.logger.error({ err, topic: this.topic }, 'terminate hook failed');
+        }
+      }
+    }
+    if (this.def.terminate) {
+      try {
+        const r = this.def.terminate(reason, this);
+        if (r && typeof (r as Promise<void>).catch === 'function') {
+          (r as Promise<void>).catch((err) => this.host.logger.error({ err, topic: this.topic }, 'terminate failed'));
+        }
+      } catch (err) {
+        this.host.logger.error({ err, topic: this.topic }, 'terminate failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,18 @@
+export * from './pubsub/broadcast';
+export * from './pubsub/adapter';
+export type { Subscriber } from './pubsub/subscriber';
+export { PubSub, type PubSubStats } from './pubsub/pubsub';
+export * from './channel/reply';
+export * from './channel/definition';
+export type { ChannelContext, SocketInfo } from './channel/context';
+export { makeBroadcast, encodePayload } from './channel/payload';
+export type { Logger } from './logger';
+export { silentLogger } from './logger';
+export { Endpoint, type EndpointOptions, type ConnectInfo, type ConnectResult, type EndpointStats } from './socket/endpoint';
+export type { Connection } from './socket/connection';
+export type { TransportSink } from './socket/transport-sink';
+export { WebSocketTransport, type WebSocketTransportOptions } from './transports/websocket';
+export { parseQuery, firstQueryValue } from './transports/query-params';
+export { refuseUpgrade } from './transports/http-refusal';
+export { LongPollTransport, type LongPollTransportOptions } from './transports/longpoll';
+export type { RateLimitOptions } from './socket/rate-limit';

@@ -1,0 +1,1 @@
+export { LongPollTransport, type LongPollTransportOptions } from './longpoll-transport';

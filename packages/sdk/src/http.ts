@@ -1,0 +1,42 @@
+import { CinderApiError, CinderNetworkError } from './errors';
+
+export interface HttpOptions {
+  url: string;
+  apiKey: string;
+  timeoutMs: number;
+  fetch: typeof fetch;
+}
+
+/** One JSON request to the server API; errors become typed exceptions. */
+export async function request<T>(opts: HttpOptions, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), opts.timeoutMs);
+  let res: Response;
+  try {
+    res = await opts.fetch(new URL(path, opts.url), {
+      method,
+      headers: {
+        authorization: `Bearer ${opts.apiKey}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+      signal: controller.signal,
+    });
+  } catch (err) {
+    throw new CinderNetworkError(`${method} ${path} failed: ${err instanceof Error ? err.message : String(err)}`, err);
+  } finally {
+    clearTimeout(timer);
+  }
+  const text = await res.text();
+  let data: unknown = undefined;
+  try {
+    data = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  if (!res.ok) {
+    const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
+    throw new CinderApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? (text || res.statusText));
+  }
+  return data as T;
+}

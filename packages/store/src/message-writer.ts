@@ -1,0 +1,142 @@
+/**
+ * Writes new messages inside a caller's transaction.
+ *
+ * Ordering: ids come from one sequence, but only after the transaction holds
+ * an advisory lock for each of its sessions. Another writer of the same
+ * session (any process) waits for that lock until this transaction has
+ * committed, so it draws larger ids and commits later: within a session, id
+ * order is commit order, and a reader never sees a smaller id appear later.
+ */
+import type { AuthorRole, Message, MessageType } from '@cinder/contract';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from './db';
+import { rowsOf } from './db';
+import { toMessage } from './rows';
+import { idempotencyKeys, messages, sessions } from './schema';
+
+export interface NewMessage {
+  session_id: string;
+  type: MessageType;
+  author_role: AuthorRole;
+  author_id: string;
+  message: string;
+  meta: Record<string, unknown>;
+}
+
+export interface PendingWrite {
+  message: NewMessage;
+  idempotencyKey?: string;
+}
+
+export interface WriteResult {
+  message: Message;
+  duplicate: boolean;
+}
+
+/**
+ * Locks are taken in ascending key order in one statement, so two
+ * transactions covering overlapping sessions cannot deadlock each other.
+ */
+export async function lockSessions(tx: Db, sessionIds: readonly string[]): Promise<void> {
+  const values = sql.join(
+    sessionIds.map((id) => sql`(${id})`),
+    sql`, `,
+  );
+  await tx.execute(sql`
+    select count(pg_advisory_xact_lock(k)) from (
+      select distinct hashtextextended(s, 0) as k from (values ${values}) as v(s) order by k
+    ) as sorted`);
+}
+
+async function drawIds(tx: Db, n: number): Promise<number[]> {
+  const result = await tx.execute(
+    sql`select nextval('message_id_seq')::text as id from generate_series(1, ${n}::int)`,
+  );
+  return rowsOf<{ id: string }>(result)
+    .map((r) => Number(r.id))
+    .sort((a, b) => a - b);
+}
+
+const pairKey = (sessionId: string, key: string) => `${sessionId}\u0000${key}`;
+
+/** Originals of already-used idempotency keys; safe to read once the sessions are locked. */
+async function findOriginals(tx: Db, writes: readonly PendingWrite[]): Promise<Map<string, Message>> {
+  const keyed = writes.filter((w) => w.idempotencyKey !== undefined);
+  const found = new Map<string, Message>();
+  if (keyed.length === 0) return found;
+  const rows = await tx
+    .select({ key: idempotencyKeys.key, row: messages })
+    .from(idempotencyKeys)
+    .innerJoin(
+      messages,
+      and(eq(messages.sessionId, idempotencyKeys.sessionId), eq(messages.id, idempotencyKeys.messageId)),
+    )
+    .where(
+      and(
+        inArray(idempotencyKeys.sessionId, [...new Set(keyed.map((w) => w.message.session_id))]),
+        inArray(idempotencyKeys.key, [...new Set(keyed.map((w) => w.idempotencyKey as string))]),
+      ),
+    );
+  for (const { key, row } of rows) found.set(pairKey(row.sessionId, key), toMessage(row));
+  return found;
+}
+
+/** Inserts `writes` in order; results line up with `writes`. */
+export async function writeMessages(tx: Db, writes: readonly PendingWrite[], now: Date): Promise<WriteResult[]> {
+  const sessionIds = [...new Set(writes.map((w) => w.message.session_id))].sort();
+  // await lockSessions(tx, sessionIds);
+  // A persisted broadcast may be the first thing a session ever sees.
+  await tx
+    .insert(sessions)
+    .values(sessionIds.map((id) => ({ sessionId: id, status: 'waiting', createdAt: +now, updatedAt: +now })))
+    .onConflictDoNothing();
+
+  const originals = await findOriginals(tx, writes);
+  // Each write either inserts a new row (`fresh`) or repeats a key seen before.
+  const claimed = new Set<string>();
+  const plan = writes.map((w) => {
+    const pk = w.idempotencyKey === undefined ? undefined : pairKey(w.message.session_id, w.idempotencyKey);
+    if (pk === undefined) return { pk, fresh: true };
+    if (originals.has(pk) || claimed.has(pk)) return { pk, fresh: false };
+    claimed.add(pk);
+    return { pk, fresh: true };
+  });
+  const freshCount = plan.filter((p) => p.fresh).length;
+  const ids = freshCount > 0 ? await drawIds(tx, freshCount) : [];
+
+  const results: WriteResult[] = new Array(writes.length);
+  const rows: (typeof messages.$inferInsert)[] = [];
+  const keyRows: (typeof idempotencyKeys.$inferInsert)[] = [];
+  let next = 0;
+  writes.forEach((w, i) => {
+    if (!plan[i].fresh) return;
+    const m = w.message;
+    const row = {
+      sessionId: m.session_id,
+      id: ids[next++],
+      type: m.type,
+      authorRole: m.author_role,
+      authorId: m.author_id,
+      message: m.message,
+      meta: m.meta,
+      insertedAt: now,
+      deletedAt: null,
+    };
+    rows.push(row);
+    const message = toMessage(row);
+    results[i] = { message, duplicate: false };
+    const pk = plan[i].pk;
+    if (pk !== undefined) {
+      originals.set(pk, message);
+      keyRows.push({ sessionId: m.session_id, key: w.idempotencyKey as string, messageId: row.id, createdAt: now });
+    }
+  });
+  writes.forEach((_, i) => {
+    const pk = plan[i].pk;
+    if (!plan[i].fresh && pk !== undefined) results[i] = { message: originals.get(pk) as Message, duplicate: true };
+  });
+
+  if (rows.length > 0) await tx.insert(messages).values(rows);
+  if (keyRows.length > 0) await tx.insert(idempotencyKeys).values(keyRows);
+  return results;
+}

@@ -1,0 +1,123 @@
+/** Session rows: join bookkeeping and atomic state changes. */
+import type { Message, Role, SessionState, SessionStatus } from '@cinder/contract';
+import { SESSION_STATUSES } from '@cinder/contract';
+import { desc, eq, sql } from 'drizzle-orm';
+import type { Db } from './db';
+import { StoreInputError } from './errors';
+import { lockSessions, type NewMessage, writeMessages } from './message-writer';
+import { toSessionState } from './rows';
+import { sessions } from './schema';
+import { requireId, requireLimit, requireOneOf, requireText } from './validate';
+
+export interface Joiner {
+  id: string;
+  name: string;
+  role: Role;
+}
+
+export type SessionMutation = (current: SessionState) => { state: SessionState } | { error: string };
+export type SessionUpdateResult = { session: SessionState; message?: Message } | { error: string };
+
+const ROLES: readonly Role[] = ['student', 'coach'];
+
+export async function getSession(db: Db, sessionId: string): Promise<SessionState | null> {
+  requireId(sessionId, 'session id');
+  const [row] = await db.select().from(sessions).where(eq(sessions.sessionId, sessionId)).limit(1);
+  return row ? toSessionState(row) : null;
+}
+
+export async function joinSession(db: Db, sessionId: string, joiner: Joiner): Promise<SessionState> {
+  requireId(sessionId, 'session id');
+  requireId(joiner?.id, 'user id');
+  requireText(joiner.name, 'name');
+  const role = requireOneOf(joiner.role, ROLES, 'role');
+
+  // Most joins change nothing: the seat is taken already. Those only read.
+  const current = await getSession(db, sessionId);
+  if (current && current[role] !== null) return current;
+
+  const now = Date.now();
+  const [idCol, nameCol] = role === 'coach' ? [sessions.coachId, sessions.coachName] : [sessions.studentId, sessions.studentName];
+  const seat = role === 'coach' ? { coachId: joiner.id, coachName: joiner.name } : { studentId: joiner.id, studentName: joiner.name };
+  const idName = role === 'coach' ? 'coach_id' : 'student_id';
+  const nameName = role === 'coach' ? 'coach_name' : 'student_name';
+  // The first of this role to arrive keeps the seat, also when two join at once.
+  const [row] = await db
+    .insert(sessions)
+    .values({ sessionId, status: 'waiting', ...seat, createdAt: now, updatedAt: now })
+    .onConflictDoUpdate({
+      target: sessions.sessionId,
+      set: {
+        [role === 'coach' ? 'coachId' : 'studentId']: sql`coalesce(${idCol}, excluded.${sql.identifier(idName)})`,
+        [role === 'coach' ? 'coachName' : 'studentName']: sql`case when ${idCol} is null then excluded.${sql.identifier(nameName)} else ${nameCol} end`,
+        updatedAt: sql`case when ${idCol} is null then excluded.updated_at else ${sessions.updatedAt} end`,
+      },
+    })
+    .returning();
+  return toSessionState(row);
+}
+
+export async function listSessions(db: Db, status: SessionStatus, limit: number): Promise<SessionState[]> {
+  requireOneOf(status, SESSION_STATUSES, 'status');
+  requireLimit(limit, 500);
+  const rows = await db
+    .select()
+    .from(sessions)
+    .where(eq(sessions.status, status))
+    .orderBy(desc(sessions.updatedAt), sessions.sessionId)
+    .limit(limit);
+  return rows.map(toSessionState);
+}
+
+function checkState(state: SessionState, sessionId: string): void {
+  if (!state || state.session_id !== sessionId) throw new StoreInputError('mutate must keep session_id');
+  requireOneOf(state.status, SESSION_STATUSES, 'status');
+  if (state.current_step !== null) requireText(state.current_step, 'current_step');
+  for (const seat of [state.coach, state.student]) {
+    if (seat === null) continue;
+    if (typeof seat !== 'object') throw new StoreInputError('coach and student must be {id, name} or null');
+    requireId(seat.id, 'participant id');
+    requireText(seat.name, 'participant name');
+  }
+}
+
+/**
+ * Read, change and write one session, plus its optional `session_state`
+ * message, in a single transaction; concurrent updates of a session queue
+ * behind each other's row lock, so each mutate sees the latest state.
+ */
+export async function updateSession(
+  db: Db,
+  sessionId: string,
+  mutate: SessionMutation,
+  message?: (state: SessionState) => NewMessage,
+): Promise<SessionUpdateResult> {
+  requireId(sessionId, 'session id');
+  return db.transaction(async (tx) => {
+    // Same lock order as message writers (session lock, then row) so the
+    // two can never wait on each other in a cycle.
+    await lockSessions(tx, [sessionId]);
+    const [row] = await tx.select().from(sessions).where(eq(sessions.sessionId, sessionId)).for('no key update');
+    if (!row) return { error: 'not_found' };
+    const outcome = mutate(toSessionState(row));
+    if ('error' in outcome) return { error: outcome.error };
+    const now = Date.now();
+    const state: SessionState = { ...outcome.state, updated_at: now };
+    checkState(state, sessionId);
+    await tx
+      .update(sessions)
+      .set({
+        status: state.status,
+        currentStep: state.current_step,
+        coachId: state.coach?.id ?? null,
+        coachName: state.coach?.name ?? null,
+        studentId: state.student?.id ?? null,
+        studentName: state.student?.name ?? null,
+        updatedAt: now,
+      })
+      .where(eq(sessions.sessionId, sessionId));
+    if (!message) return { session: state };
+    const [written] = await writeMessages(tx, [{ message: message(state) }], new Date(now));
+    return { session: state, message: written.message };
+  });
+}

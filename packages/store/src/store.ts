@@ -1,0 +1,172 @@
+/** openStore: the durable store's public face over either back end. */
+import type { JobUpdate, Message, SessionState, SessionStatus } from '@cinder/contract';
+import { sql } from 'drizzle-orm';
+import type { Backend, StoreLogger } from './backend';
+import type { Db } from './db';
+import { withDeadline } from './deadline';
+import { StoreUnavailableError, toStoreError } from './errors';
+import { type CommitStats, GroupCommitter } from './group-commit';
+import * as jobs from './jobs';
+import { type NewMessage, type WriteResult, writeMessages } from './message-writer';
+import * as messages from './messages';
+import { openPglite } from './pglite-backend';
+import { openPostgres } from './postgres-backend';
+import type { StoredJob } from './rows';
+import * as sessions from './sessions';
+
+export interface StoreOptions {
+  /** Postgres URL; absent: embedded PGlite under dataDir */
+  databaseUrl?: string;
+  dataDir: string;
+  /** longest any operation may take before rejecting with StoreUnavailableError (default 4000) */
+  opTimeoutMs?: number;
+  logger?: StoreLogger;
+  /** called after each group-commit transaction with its duration and inserted rows */
+  onCommit?: (ms: number, rows: number) => void;
+  /** most appends per group-commit transaction (default 500) */
+  maxBatch?: number;
+}
+
+export interface StoreStats extends CommitStats {
+  /** appends waiting for the next transaction */
+  queued: number;
+}
+
+const silent: StoreLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export class Store {
+  private closed = false;
+  private readonly committer: GroupCommitter;
+  private readonly db: Db;
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly opTimeoutMs: number,
+    options: StoreOptions,
+  ) {
+    this.db = backend.db;
+    this.committer = new GroupCommitter((writes) => this.db.transaction((tx) => writeMessages(tx, writes, new Date())), {
+      maxBatch: options.maxBatch ?? 500,
+      timeoutMs: opTimeoutMs,
+      onCommit: options.onCommit,
+    });
+  }
+
+  get kind(): 'postgres' | 'pglite' {
+    return this.backend.kind;
+  }
+
+  get stats(): StoreStats {
+    return { ...this.committer.stats, queued: this.committer.queued };
+  }
+
+  private async run<T>(what: string, work: (db: Db) => Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreUnavailableError('store is closed');
+    try {
+      return await withDeadline(work(this.db), this.opTimeoutMs, what);
+    } catch (err) {
+      throw toStoreError(err, what);
+    }
+  }
+
+  ping(): Promise<void> {
+    return this.run('ping', async (db) => {
+      await db.execute(sql`select 1`);
+    });
+  }
+
+  joinSession(sessionId: string, joiner: sessions.Joiner): Promise<SessionState> {
+    return this.run('joinSession', (db) => sessions.joinSession(db, sessionId, joiner));
+  }
+
+  getSession(sessionId: string): Promise<SessionState | null> {
+    return this.run('getSession', (db) => sessions.getSession(db, sessionId));
+  }
+
+  listSessions(status: SessionStatus, limit: number): Promise<SessionState[]> {
+    return this.run('listSessions', (db) => sessions.listSessions(db, status, limit));
+  }
+
+  updateSession(
+    sessionId: string,
+    mutate: sessions.SessionMutation,
+    message?: (state: SessionState) => NewMessage,
+  ): Promise<sessions.SessionUpdateResult> {
+    const checked = message && ((state: SessionState) => messages.requireNewMessage(message(state)));
+    return this.run('updateSession', (db) => sessions.updateSession(db, sessionId, mutate, checked));
+  }
+
+  /** Resolves once the row is committed; ids grow in commit order within a session. */
+  async appendMessage(message: NewMessage, opts: { idempotencyKey?: string } = {}): Promise<WriteResult> {
+    if (this.closed) throw new StoreUnavailableError('store is closed');
+    messages.requireNewMessage(message);
+    const idempotencyKey = messages.requireIdempotencyKey(opts.idempotencyKey);
+    return this.committer.submit({ message, idempotencyKey });
+  }
+
+  getMessage(sessionId: string, id: string): Promise<Message | null> {
+    return this.run('getMessage', (db) => messages.getMessage(db, sessionId, id));
+  }
+
+  listMessagesAfter(sessionId: string, afterId: string | null, limit: number): Promise<Message[]> {
+    return this.run('listMessagesAfter', (db) => messages.listMessagesAfter(db, sessionId, afterId, limit));
+  }
+
+  pageAfter(sessionId: string, afterId: string | null, limit: number): Promise<{ messages: Message[]; more: boolean }> {
+    return this.run('pageAfter', (db) => messages.pageAfter(db, sessionId, afterId, limit));
+  }
+
+  countMessagesAfter(sessionId: string, afterId: string | null): Promise<number> {
+    return this.run('countMessagesAfter', (db) => messages.countMessagesAfter(db, sessionId, afterId));
+  }
+
+  latestMessages(sessionId: string, limit: number): Promise<Message[]> {
+    return this.run('latestMessages', (db) => messages.latestMessages(db, sessionId, limit));
+  }
+
+  editMessage(sessionId: string, id: string, text: string, editedAtMs: number): Promise<Message | null> {
+    return this.run('editMessage', (db) => messages.editMessage(db, sessionId, id, text, editedAtMs));
+  }
+
+  deleteMessage(sessionId: string, id: string): Promise<boolean> {
+    return this.run('deleteMessage', (db) => messages.deleteMessage(db, sessionId, id));
+  }
+
+  getJob(jobId: string): Promise<StoredJob> {
+    return this.run('getJob', (db) => jobs.getJob(db, jobId));
+  }
+
+  updateJob(jobId: string, update: JobUpdate): Promise<StoredJob> {
+    return this.run('updateJob', (db) => jobs.updateJob(db, jobId, update));
+  }
+
+  /** Lets queued appends finish, then closes the database. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.committer.flush();
+    await this.backend.close();
+  }
+}
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const opTimeoutMs = options.opTimeoutMs ?? 4000;
+  if (!Number.isFinite(opTimeoutMs) || opTimeoutMs <= 0) throw new Error('opTimeoutMs must be a positive number');
+  const logger = options.logger ?? silent;
+  let backend: Backend;
+  try {
+    backend = options.databaseUrl
+      ? openPostgres(options.databaseUrl, opTimeoutMs, logger)
+      : await openPglite(options.dataDir);
+  } catch (err) {
+    throw toStoreError(err, 'open');
+  }
+  try {
+    await backend.migrate();
+  } catch (err) {
+    await backend.close().catch(() => undefined);
+    throw toStoreError(err, 'migrate');
+  }
+  logger.info({ kind: backend.kind }, 'store opened');
+  return new Store(backend, opTimeoutMs, options);
+}

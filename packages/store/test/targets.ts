@@ -1,0 +1,80 @@
+/**
+ * Where a test file's store lives: a fresh Postgres database, or a fresh
+ * PGlite directory copied from a migrated template (a PGlite initdb costs
+ * seconds of CPU, so it runs once per template, not once per test file).
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createTestDatabase } from '@cinder/testkit';
+import { MIGRATIONS_FOLDER, openStore, type StoreOptions } from '@cinder/store';
+
+export type Kind = 'postgres' | 'pglite';
+export const KINDS: Kind[] = ['postgres', 'pglite'];
+
+export interface Target {
+  options: StoreOptions;
+  cleanup(): Promise<void>;
+}
+
+function templateKey(): string {
+  const hash = createHash('sha256');
+  hash.update(fs.readFileSync(path.resolve(__dirname, '../node_modules/@electric-sql/pglite/package.json')));
+  for (const f of fs.readdirSync(MIGRATIONS_FOLDER).sort()) {
+    if (f.endsWith('.sql')) hash.update(fs.readFileSync(path.join(MIGRATIONS_FOLDER, f)));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A migrated, closed PGlite data directory, built by whichever test file asks first. */
+async function pgliteTemplate(): Promise<string> {
+  const root = path.join(os.tmpdir(), `cinder-pglite-template-${templateKey()}`);
+  const ready = path.join(root, 'ready');
+  const building = `${root}.building`;
+  const deadline = Date.now() + 180_000;
+  while (!fs.existsSync(ready)) {
+    let mine = false;
+    try {
+      fs.mkdirSync(building);
+      mine = true;
+    } catch {
+      // Another jest worker builds it; a builder that died leaves a stale marker.
+      if (Date.now() > deadline) fs.rmSync(building, { recursive: true, force: true });
+    }
+    if (!mine) {
+      await sleep(200);
+      continue;
+    }
+    try {
+      const tmp = fs.mkdtempSync(`${root}.tmp-`);
+      const store = await openStore({ dataDir: tmp });
+      await store.close();
+      fs.writeFileSync(path.join(tmp, 'ready'), '');
+      fs.rmSync(root, { recursive: true, force: true });
+      fs.renameSync(tmp, root);
+    } finally {
+      fs.rmSync(building, { recursive: true, force: true });
+    }
+  }
+  return path.join(root, 'pgdata');
+}
+
+export async function makeTarget(kind: Kind): Promise<Target> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-store-'));
+  const removeDir = () => fs.rmSync(dataDir, { recursive: true, force: true });
+  if (kind === 'pglite') {
+    fs.cpSync(await pgliteTemplate(), path.join(dataDir, 'pgdata'), { recursive: true });
+    return { options: { dataDir }, cleanup: async () => removeDir() };
+  }
+  const db = await createTestDatabase('cinder_store');
+  return {
+    options: { databaseUrl: db.url, dataDir },
+    async cleanup() {
+      removeDir();
+      await db.drop();
+    },
+  };
+}
