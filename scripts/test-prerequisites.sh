@@ -40,3 +40,8 @@ if ! (echo > /dev/tcp/127.0.0.1/6379) 2>/dev/null; then
 fi
 for _ in $(seq 1 50); do (echo > /dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 0.2; done
 log "PostgreSQL, Redis, Chromium and nginx are ready"
+# Databases left by earlier runs' server processes (tests create one per server).
+if command -v psql >/dev/null 2>&1; then
+  psql -h 127.0.0.1 -U postgres -d test -tAc "select datname from pg_database where datname like 'cinder\_%'" 2>/dev/null |
+    while read -r db; do [ -n "$db" ] && psql -h 127.0.0.1 -U postgres -d test -qc "drop database if exists \"$db\" with (force)" >/dev/null 2>&1 || true; done
+fi

@@ -43,7 +43,14 @@ export async function startCinder(config: Config, logger: AppLogger): Promise<Ru
   const pubsub = new PubSub(adapter);
   await pubsub.start();
 
-  const store = await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, logger });
+  // Metrics exist only once the endpoint does; commits report through this hook.
+  let observeCommit: (seconds: number) => void = () => undefined;
+  const store = await openStore({
+    databaseUrl: config.databaseUrl ?? undefined,
+    dataDir: config.dataDir,
+    logger,
+    onCommit: (ms) => observeCommit(ms / 1000),
+  });
   const tracker = new Tracker({
     nodeId: config.nodeId,
     adapter,
@@ -71,6 +78,7 @@ export async function startCinder(config: Config, logger: AppLogger): Promise<Ru
   expiry.start();
   const metrics = createMetrics(endpoint, pubsub, adapter);
   pubsub.onFanout = (seconds) => metrics.fanoutSeconds.observe(seconds);
+  observeCommit = (seconds) => metrics.storeCommitSeconds.observe(seconds);
 
   const websocket = new WebSocketTransport(endpoint, { path: WEBSOCKET_PATH });
   const longpoll = new LongPollTransport(endpoint, { path: LONGPOLL_PATH });

@@ -24,6 +24,9 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 const SESSION = `lesson-${process.pid}-${Date.now().toString(36)}`;
+const API_KEY = 'coaching-room-test-api-key';
+/** More than one join reply holds (CONTRACT §5.1 caps a `since` catch-up at 500). */
+const LONG_ABSENCE_MESSAGES = 520;
 
 let dataDir = '';
 let port = 0;
@@ -39,8 +42,12 @@ const pageErrors: string[] = [];
 const studentSessionJoins: Array<Record<string, unknown>> = [];
 
 function startRoomServer(): Promise<ServerProcess> {
-  // No JWT_SECRET: dev mode, so the page can fetch /dev/token and simulate an analysis.
-  return startServer({ DATA_DIR: dataDir, JWT_SECRET: undefined, JWT_PUBLIC_KEY: undefined, SERVER_API_KEY: undefined }, { port });
+  // As `pnpm start` runs it: embedded store under DATA_DIR (a restart reuses it), and no
+  // JWT_SECRET, so dev mode: the page fetches /dev/token and can simulate an analysis.
+  return startServer(
+    { DATA_DIR: dataDir, JWT_SECRET: undefined, JWT_PUBLIC_KEY: undefined, SERVER_API_KEY: API_KEY },
+    { port, store: 'pglite' },
+  );
 }
 
 function timeline(page: Page): Locator {
@@ -108,6 +115,16 @@ beforeAll(async () => {
   coach = await coachContext.newPage();
   student = await studentContext.newPage();
   for (const page of [coach, student]) watch(page);
+  for (const [name, page] of [['coach', coach], ['student', student]] as const) {
+    page.on('websocket', (ws) => {
+      const t0 = Date.now();
+      require('fs').appendFileSync('/tmp/cr/frames.log', `${Date.now()} ${name} OPEN ${ws.url().replace(/token=[^&]+/, 'token=…')}\n`);
+      ws.on('framesent', (f) => require('fs').appendFileSync('/tmp/cr/frames.log', `${Date.now()} ${name} > ${String(f.payload).slice(0, 200)}\n`));
+      ws.on('framereceived', (f) => require('fs').appendFileSync('/tmp/cr/frames.log', `${Date.now()} ${name} < ${String(f.payload).slice(0, 200)}\n`));
+      ws.on('close', () => require('fs').appendFileSync('/tmp/cr/frames.log', `${Date.now()} ${name} CLOSE ${Date.now() - t0}\n`));
+      ws.on('socketerror', (e) => require('fs').appendFileSync('/tmp/cr/frames.log', `${Date.now()} ${name} ERROR ${e}\n`));
+    });
+  }
   student.on('websocket', (ws) =>
     ws.on('framesent', ({ payload }) => {
       if (typeof payload !== 'string') return;
@@ -278,6 +295,42 @@ it('shows a reconnecting banner when the server restarts, then every message sen
   expect(after.slice(0, before.length)).toEqual(before);
   expect(after.length).toBe(before.length + 2);
   expect(after).toEqual(await messageIds(coach));
+}, 45_000);
+
+/** A back end's stored notice, through the server API, as an AI worker or the Node API would post it. */
+async function postNotice(text: string): Promise<void> {
+  const res = await fetch(`${server!.url}/api/broadcast`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ topic: `session:${SESSION}`, event: 'system:notice', payload: { message: text }, persist: true }),
+  });
+  if (!res.ok) throw new Error(`broadcast failed: ${res.status} ${await res.text()}`);
+}
+
+it('catches up after an absence longer than one join reply holds, without gaps or duplicates', async () => {
+  gate!.cut();
+  await student.locator('[data-testid=connection-banner]').waitFor();
+  const texts = Array.from({ length: LONG_ABSENCE_MESSAGES }, (_, i) => `Back-end notice [${i + 1}]`);
+  for (let i = 0; i < texts.length; i += 20) await Promise.all(texts.slice(i, i + 20).map(postNotice));
+  await message(coach, `Back-end notice [${LONG_ABSENCE_MESSAGES}]`).waitFor();
+  const coachIds = await messageIds(coach);
+  expect(await message(coach, 'Back-end notice [1]').first().getAttribute('data-kind')).toBe('system');
+
+  const joinsBefore = studentSessionJoins.length;
+  gate!.open();
+  await student.locator('[data-testid=connection-banner]').waitFor({ state: 'hidden', timeout: 20_000 });
+  await student.waitForFunction(
+    (count) => document.querySelectorAll('[data-testid=timeline] [data-message-id]').length >= count,
+    coachIds.length,
+    { timeout: 20_000 },
+  );
+  const after = await messageIds(student);
+  expect(new Set(after).size).toBe(after.length);
+  expect(after).toEqual(coachIds);
+  // One rejoin got the first 500, a second one asked on from there for the rest.
+  const joins = studentSessionJoins.slice(joinsBefore);
+  expect(joins.length).toBe(2);
+  expect(joins[1]).toEqual({ since: after[after.length - (LONG_ABSENCE_MESSAGES - 500) - 1] });
 }, 45_000);
 
 it('ends the session: both see it ended, and the controls are disabled', async () => {

@@ -33,6 +33,12 @@ export class TcpGate {
     this.shut = true;
   }
 
+  /** An outage: drops the connections in flight too. */
+  cut(): void {
+    this.shut = true;
+    for (const s of this.sockets) s.destroy();
+  }
+
   open(): void {
     this.shut = false;
   }

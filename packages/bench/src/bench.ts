@@ -174,7 +174,7 @@ function planUnits(o: BenchOptions, servers: ServerKind[], report: BenchReport):
       units.push({
         scenario: 'idle',
         server,
-        estimateMs: quick ? 2000 : 5000 + o.idle.sockets,
+        estimateMs: quick ? 2000 : 10_000 + Math.min(o.idle.joinCapMs, o.idle.sockets * 2),
         run: async (ctx) => {
           report.idle.push(await runIdle(ctx, server));
         },

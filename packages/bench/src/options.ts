@@ -26,7 +26,8 @@ export interface BenchOptions {
     p99LimitMs: number;
   };
   rooms: { sessions: number; size: number; periodMs: number; warmupMs: number; measureMs: number };
-  idle: { sockets: number; settleMs: number };
+  /** joinCapMs bounds the join phase: a slow joiner is measured on fewer sockets, not allowed to eat the run */
+  idle: { sockets: number; settleMs: number; joinCapMs: number };
   cluster: { subscribers: number };
   adminDatabaseUrl: string;
   databaseName: string;
@@ -53,7 +54,7 @@ export function defaultOptions(): BenchOptions {
       p99LimitMs: 250,
     },
     rooms: { sessions: 1000, size: 5, periodMs: 1000, warmupMs: 3000, measureMs: 12_000 },
-    idle: { sockets: 20_000, settleMs: 3000 },
+    idle: { sockets: 20_000, settleMs: 3000, joinCapMs: 120_000 },
     cluster: { subscribers: 1000 },
     adminDatabaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     databaseName: 'cinder_bench',
@@ -79,7 +80,7 @@ export function quickOptions(): BenchOptions {
       maxSteps: 1,
     },
     rooms: { sessions: 2, size: 5, periodMs: 200, warmupMs: 300, measureMs: 800 },
-    idle: { sockets: 40, settleMs: 200 },
+    idle: { sockets: 40, settleMs: 200, joinCapMs: 15_000 },
     cluster: { subscribers: 20 },
     // per process: two test runs on the shared machine must not drop each other's database
     databaseName: `cinder_bench_smoke_${process.pid}`,

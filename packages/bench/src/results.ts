@@ -72,6 +72,8 @@ export interface IdleResult {
   requested: number;
   joined: number;
   failed: number;
+  /** sockets not attempted because joining hit the time cap */
+  notStarted: number;
   stillOpen: number;
   sourceAddresses: number;
   joinSeconds: number;

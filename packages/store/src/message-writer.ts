@@ -84,7 +84,7 @@ async function findOriginals(tx: Db, writes: readonly PendingWrite[]): Promise<M
 /** Inserts `writes` in order; results line up with `writes`. */
 export async function writeMessages(tx: Db, writes: readonly PendingWrite[], now: Date): Promise<WriteResult[]> {
   const sessionIds = [...new Set(writes.map((w) => w.message.session_id))].sort();
-  // await lockSessions(tx, sessionIds);
+  await lockSessions(tx, sessionIds);
   // A persisted broadcast may be the first thing a session ever sees.
   await tx
     .insert(sessions)

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { StoreUnavailableError } from './errors';
 
 interface QueryOptions {
   rowMode?: 'array' | 'object';
@@ -76,8 +77,10 @@ export class PgliteThread implements PgliteQueryable {
     else waiter.reject(rebuildError(reply.error));
   }
 
-  private fail(err: Error): void {
-    if (!this.failure) this.failure = err;
+  private fail(cause: Error): void {
+    // Without its thread the database cannot answer until the store is reopened.
+    if (!this.failure) this.failure = new StoreUnavailableError(`embedded database stopped: ${cause.message}`, { cause });
+    const err = this.failure;
     for (const waiter of this.pending.values()) waiter.reject(err);
     this.pending.clear();
   }

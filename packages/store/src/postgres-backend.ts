@@ -27,6 +27,12 @@ export function openPostgres(url: string, opTimeoutMs: number, logger: StoreLogg
   // An idle client losing its server must not crash the process; the pool
   // drops it and the next checkout connects afresh.
   pool.on('error', (err) => logger.warn({ err: err.message }, 'postgres connection lost'));
+  // A checked-out client between two statements of a transaction has no
+  // listener of its own; unhandled, its 'error' event would end the process.
+  // Its next statement fails instead and the pool discards it on release.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => logger.warn({ err: err.message }, 'postgres connection lost in use'));
+  });
   const db = drizzle({ client: pool, schema }) as unknown as Db;
 
   return {

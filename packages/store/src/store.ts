@@ -152,6 +152,14 @@ export class Store {
 export async function openStore(options: StoreOptions): Promise<Store> {
   const opTimeoutMs = options.opTimeoutMs ?? 4000;
   if (!Number.isFinite(opTimeoutMs) || opTimeoutMs <= 0) throw new Error('opTimeoutMs must be a positive number');
+  // Postgres takes at most 65535 parameters per statement, 9 per message row.
+  const maxBatch = options.maxBatch ?? 500;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > 5000) {
+    throw new Error('maxBatch must be an integer from 1 to 5000');
+  }
+  if (!options.databaseUrl && (typeof options.dataDir !== 'string' || options.dataDir === '')) {
+    throw new Error('dataDir is required when no databaseUrl is given');
+  }
   const logger = options.logger ?? silent;
   let backend: Backend;
   try {

@@ -65,10 +65,19 @@ async function pgliteTemplate(): Promise<string> {
 export async function makeTarget(kind: Kind): Promise<Target> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-store-'));
   const removeDir = () => fs.rmSync(dataDir, { recursive: true, force: true });
-  if (kind === 'pglite') {
-    fs.cpSync(await pgliteTemplate(), path.join(dataDir, 'pgdata'), { recursive: true });
-    return { options: { dataDir }, cleanup: async () => removeDir() };
+  try {
+    if (kind === 'pglite') {
+      fs.cpSync(await pgliteTemplate(), path.join(dataDir, 'pgdata'), { recursive: true });
+      return { options: { dataDir }, cleanup: async () => removeDir() };
+    }
+    return await postgresTarget(dataDir, removeDir);
+  } catch (err) {
+    removeDir();
+    throw err;
   }
+}
+
+async function postgresTarget(dataDir: string, removeDir: () => void): Promise<Target> {
   const db = await createTestDatabase('cinder_store');
   return {
     options: { databaseUrl: db.url, dataDir },

@@ -17,8 +17,35 @@ export interface PrivatePostgres {
   stop(mode?: 'fast' | 'immediate'): Promise<void>;
   /** Starts it again on the same port and data. */
   start(): Promise<void>;
+  /**
+   * Freezes every process of the server (SIGSTOP): connections stay open but
+   * nothing answers, like a network partition. `thaw()` resumes them.
+   */
+  freeze(): void;
+  thaw(): void;
   /** Stops it for good and removes its directory. */
   close(): Promise<void>;
+}
+
+/** The postmaster and the backends and helpers it forked. */
+function serverPids(postmaster: number): number[] {
+  const children = fs
+    .readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
+  return [postmaster, ...children];
+}
+
+function signalAll(postmaster: number, signal: NodeJS.Signals): void {
+  for (const pid of serverPids(postmaster)) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // a backend that just exited
+    }
+  }
 }
 
 function postgresBin(): string {
@@ -58,7 +85,10 @@ function installExitHook(): void {
   exitHookInstalled = true;
   process.on('exit', () => {
     // SIGQUIT is Postgres's immediate shutdown: it also ends the backends.
-    for (const child of live) child.kill('SIGQUIT');
+    for (const child of live) {
+      if (child.pid) signalAll(child.pid, 'SIGCONT');
+      child.kill('SIGQUIT');
+    }
   });
 }
 
@@ -89,11 +119,16 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-pg-'));
   const data = path.join(dir, 'data');
   const log = path.join(dir, 'postgres.log');
-  if (user) fs.chownSync(dir, user.uid, user.gid);
-  execFileSync(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8'], {
-    ...user,
-    stdio: 'ignore',
-  });
+  try {
+    if (user) fs.chownSync(dir, user.uid, user.gid);
+    execFileSync(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8'], {
+      ...user,
+      stdio: 'pipe',
+    });
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const port = await freePort();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   installExitHook();
@@ -134,12 +169,19 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     fs.rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+  const running = (): number => {
+    if (!child?.pid) throw new Error('private postgres is not running');
+    return child.pid;
+  };
   return {
     url,
     port,
     start,
     stop,
+    freeze: () => signalAll(running(), 'SIGSTOP'),
+    thaw: () => signalAll(running(), 'SIGCONT'),
     async close() {
+      if (child?.pid) signalAll(child.pid, 'SIGCONT');
       await stop('immediate');
       fs.rmSync(dir, { recursive: true, force: true });
     },

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createTestDatabase } from './test-database';
 
 export const REPO_ROOT = resolve(__dirname, '../../..');
 export const SERVER_MAIN = join(REPO_ROOT, 'apps/channel-server/dist/main.js');
@@ -43,16 +44,24 @@ const DEFAULT_ENV = { HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'test' };
 
 /**
  * Starts a real channel-server process (the built dist) and waits until
- * /healthz answers. Use a fresh DATA_DIR per test unless a restart on the
- * same data is the point.
+ * /healthz answers. By default it gets a fresh Postgres database; pass
+ * `store: 'pglite'` for the embedded back end (fresh DATA_DIR), or pass the
+ * previous `env` again to restart on the same data.
  */
 export async function startServer(
   env: Record<string, string | undefined> = {},
-  opts: { port?: number; waitReady?: boolean; timeoutMs?: number } = {},
+  opts: { port?: number; waitReady?: boolean; timeoutMs?: number; store?: 'postgres' | 'pglite' } = {},
 ): Promise<ServerProcess> {
   const port = opts.port ?? (await freePort());
+  // A fresh Postgres database starts in a blink; PGlite's first start runs
+  // initdb (seconds), so suites opt into it where the back end is the point.
+  if (!('DATABASE_URL' in env) && (opts.store ?? 'postgres') === 'postgres') {
+    env = { ...env, DATABASE_URL: (await createTestDatabase('cinder_srv')).url };
+  }
   const fullEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, ...DEFAULT_ENV, DATA_DIR: tempDir('cinder-data-'), ...env, PORT: String(port) })) {
+  const inherited = { ...process.env };
+  delete inherited.DATABASE_URL;
+  for (const [k, v] of Object.entries({ ...inherited, ...DEFAULT_ENV, DATA_DIR: tempDir('cinder-data-'), ...env, PORT: String(port) })) {
     if (v !== undefined) fullEnv[k] = v;
   }
   delete fullEnv.NODE_OPTIONS;

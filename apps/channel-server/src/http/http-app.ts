@@ -17,6 +17,14 @@ export function createHttpApp(opts: { longpoll: RawHandler; websocketPath: strin
   const app = Fastify({
     logger: false,
     bodyLimit: opts.bodyLimit,
+    // Ids are validated by the routes' schemas (up to 200 characters, more
+    // once percent-encoded); the router's default of 100 would refuse them first.
+    routerOptions: { maxParamLength: 2048 },
+    // Router-level refusals (an undecodable URL, an over-long segment) happen
+    // before any route or plugin error handler; answer them in the API's shape.
+    frameworkErrors: (err, _req, reply) => {
+      void reply.code(400).send({ error: { code: 'invalid_request', message: err.message } });
+    },
     serverFactory: (fastifyHandler) => {
       server = createServer((req, res) => {
         const url = req.url ?? '/';

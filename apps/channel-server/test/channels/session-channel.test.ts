@@ -23,7 +23,7 @@ describe.each(BACKENDS)('session channel on %s', (_name, backend) => {
   beforeAll(async () => {
     const b = await backend();
     cleanup = b.cleanup;
-    server = await startServer(securedEnv(b.env));
+    server = await startServer(securedEnv(b.env), { store: b.store });
   });
   afterAll(async () => {
     await server.kill();

@@ -213,7 +213,7 @@ describe.each(PHOENIX_VERSIONS)('phoenix.js %s across a server restart', (_versi
     await joinChannel(channel);
     await waitFor(() => joins === 1, 'first presence_state');
     await server.kill();
-    server = await startServer({ ...env, DATA_DIR: server.env.DATA_DIR }, { port });
+    server = await startServer({ ...env, DATABASE_URL: server.env.DATABASE_URL, DATA_DIR: server.env.DATA_DIR }, { port });
     try {
       await waitFor(() => joins === 2, 'rejoin after restart', 15000);
       const r = await pushAndWait(channel, 'chat:new', { message: 'back again' });

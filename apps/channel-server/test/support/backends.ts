@@ -1,13 +1,16 @@
 import { createTestDatabase } from '@cinder/testkit';
 
-/** Both store back ends; each suite runs once per back end. */
+/**
+ * Both store back ends; suites that must hold on both run once per entry.
+ * `store` is passed to startServer.
+ */
 export const BACKENDS = [
-  ['pglite', async () => ({ env: {} as Record<string, string>, cleanup: async () => undefined })],
+  ['pglite', async () => ({ env: {} as Record<string, string>, store: 'pglite' as const, cleanup: async () => undefined })],
   [
     'postgres',
     async () => {
       const db = await createTestDatabase();
-      return { env: { DATABASE_URL: db.url } as Record<string, string>, cleanup: () => db.drop() };
+      return { env: { DATABASE_URL: db.url } as Record<string, string>, store: 'postgres' as const, cleanup: () => db.drop() };
     },
   ],
 ] as const;

@@ -85,13 +85,14 @@ export class WorkerPool {
       const first = g0 * group;
       const count = Math.max(0, Math.min(g1 * group, spec.count) - first);
       return count === 0
-        ? Promise.resolve<OpenResult>({ opened: 0, failed: 0, errors: [] })
+        ? Promise.resolve<OpenResult>({ opened: 0, failed: 0, notStarted: 0, errors: [] })
         : w.request<OpenResult>({ cmd: 'open', spec: { ...spec, firstIndex: spec.firstIndex + first, count } });
     });
     const results = await Promise.all(parts);
     return {
       opened: results.reduce((n, r) => n + r.opened, 0),
       failed: results.reduce((n, r) => n + r.failed, 0),
+      notStarted: results.reduce((n, r) => n + r.notStarted, 0),
       errors: results.flatMap((r) => r.errors).slice(0, 5),
     };
   }

@@ -26,6 +26,7 @@ export async function openClients(
   topics: TopicPlan,
   userPrefix: string,
   timeoutMs = 20_000,
+  capMs = 90_000,
 ): Promise<OpenResult> {
   const result = await ctx.pool.open({
     driver: server.driver,
@@ -38,8 +39,10 @@ export async function openClients(
     sourceAddresses: takeSourceAddresses(count),
     concurrency: 50,
     timeoutMs,
+    stopStartingAt: Date.now() + Math.min(capMs, Math.max(5000, ctx.remainingMs() / 3)),
   });
   if (result.failed > 0) ctx.log(`  ${result.failed} of ${count} clients failed to join: ${result.errors.join('; ')}`);
+  if (result.notStarted > 0) ctx.log(`  joining was too slow: ${result.notStarted} of ${count} clients not started within the cap`);
   return result;
 }
 

@@ -46,10 +46,12 @@ export async function runIdle(ctx: BenchContext, kind: ServerKind): Promise<Idle
       sourceAddresses: addresses,
       concurrency: 50,
       timeoutMs: 30_000,
+      stopStartingAt: t0 + Math.min(ctx.options.idle.joinCapMs, Math.max(5000, ctx.remainingMs() / 4)),
     });
     const joinSeconds = (Date.now() - t0) / 1000;
     const foreignCpuCores = foreign.cores();
     if (opened.failed > 0) ctx.log(`  ${opened.failed} of ${count} sockets failed to join: ${opened.errors.join('; ')}`);
+    if (opened.notStarted > 0) ctx.log(`  join cap reached: ${opened.notStarted} of ${count} sockets not started`);
     await sleep(ctx.options.idle.settleMs);
     const stillOpen = (await ctx.pool.status()).reduce((n, s) => n + s.open, 0);
     const rssAfter = rssBytes([server.pid]);
@@ -58,6 +60,7 @@ export async function runIdle(ctx: BenchContext, kind: ServerKind): Promise<Idle
       requested,
       joined: opened.opened,
       failed: opened.failed,
+      notStarted: opened.notStarted,
       stillOpen,
       sourceAddresses: addresses.length,
       joinSeconds,

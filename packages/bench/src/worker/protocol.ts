@@ -27,11 +27,15 @@ export interface OpenSpec {
   /** connects in flight at once in this worker */
   concurrency: number;
   timeoutMs: number;
+  /** Date.now() after which no new connection is started (bounds slow joiners) */
+  stopStartingAt?: number;
 }
 
 export interface OpenResult {
   opened: number;
   failed: number;
+  /** connections never tried because stopStartingAt passed */
+  notStarted: number;
   errors: string[];
 }
 

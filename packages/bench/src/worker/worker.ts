@@ -58,10 +58,14 @@ function connectUrl(spec: OpenSpec, index: number): string {
 }
 
 async function open(spec: OpenSpec): Promise<OpenResult> {
-  const result: OpenResult = { opened: 0, failed: 0, errors: [] };
+  const result: OpenResult = { opened: 0, failed: 0, notStarted: 0, errors: [] };
   let next = 0;
   const one = async () => {
     while (next < spec.count) {
+      if (spec.stopStartingAt !== undefined && Date.now() >= spec.stopStartingAt) {
+        result.notStarted = spec.count - next;
+        return;
+      }
       const index = spec.firstIndex + next++;
       const addr = spec.sourceAddresses.length > 0 ? spec.sourceAddresses[index % spec.sourceAddresses.length] : undefined;
       const Conn = spec.driver === 'socketio' ? SocketIoConnection : PhoenixConnection;

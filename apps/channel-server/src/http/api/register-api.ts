@@ -36,7 +36,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): { broadcasts: 
       api.setErrorHandler((err: FastifyError, _req, reply) => {
         if (err.statusCode && err.statusCode < 500) {
           const code = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'payload_too_large' : 'invalid_request';
-          return sendError(reply, err.statusCode === 413 ? 413 : 400, code, err.message);
+          // CONTRACT §6: every bad input, an oversized body included, is a 400.
+          return sendError(reply, 400, code, err.message);
         }
         deps.logger.error({ err }, 'api request failed');
         return sendError(reply, 500, 'internal', 'internal error');
