@@ -76,7 +76,7 @@ export class RoomConnection {
     this.channel = this.openChannel();
   }
 
-  get topic(): string {
+  private get topic(): string {
     return `session:${this.opts.sessionId}`;
   }
 
@@ -99,10 +99,6 @@ export class RoomConnection {
   /** A push whose success has no reply (`typing`); errors are of no use to the user here. */
   send(event: string, payload: object): void {
     if (this.channel.state === 'joined') this.channel.push(event, payload, 5_000);
-  }
-
-  get isJoined(): boolean {
-    return this.channel.state === 'joined';
   }
 
   /**

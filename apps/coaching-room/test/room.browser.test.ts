@@ -115,16 +115,6 @@ beforeAll(async () => {
   coach = await coachContext.newPage();
   student = await studentContext.newPage();
   for (const page of [coach, student]) watch(page);
-  for (const [name, page] of [['coach', coach], ['student', student]] as const) {
-    page.on('websocket', (ws) => {
-      const t0 = Date.now();
-      require('fs').appendFileSync('/tmp/cr/frames.log', `${Date.now()} ${name} OPEN ${ws.url().replace(/token=[^&]+/, 'token=…')}\n`);
-      ws.on('framesent', (f) => require('fs').appendFileSync('/tmp/cr/frames.log', `${Date.now()} ${name} > ${String(f.payload).slice(0, 200)}\n`));
-      ws.on('framereceived', (f) => require('fs').appendFileSync('/tmp/cr/frames.log', `${Date.now()} ${name} < ${String(f.payload).slice(0, 200)}\n`));
-      ws.on('close', () => require('fs').appendFileSync('/tmp/cr/frames.log', `${Date.now()} ${name} CLOSE ${Date.now() - t0}\n`));
-      ws.on('socketerror', (e) => require('fs').appendFileSync('/tmp/cr/frames.log', `${Date.now()} ${name} ERROR ${e}\n`));
-    });
-  }
   student.on('websocket', (ws) =>
     ws.on('framesent', ({ payload }) => {
       if (typeof payload !== 'string') return;

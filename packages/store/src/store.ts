@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import type { Backend, StoreLogger } from './backend';
 import type { Db } from './db';
 import { withDeadline } from './deadline';
+import { HealthGate } from './health-gate';
 import { StoreUnavailableError, toStoreError } from './errors';
 import { type CommitStats, GroupCommitter } from './group-commit';
 import * as jobs from './jobs';
@@ -38,6 +39,7 @@ export class Store {
   private closed = false;
   private readonly committer: GroupCommitter;
   private readonly db: Db;
+  private readonly gate: HealthGate;
 
   constructor(
     private readonly backend: Backend,
@@ -45,7 +47,17 @@ export class Store {
     options: StoreOptions,
   ) {
     this.db = backend.db;
-    this.committer = new GroupCommitter((writes) => this.db.transaction((tx) => writeMessages(tx, writes, new Date())), {
+    this.gate = new HealthGate(
+      async () => {
+        await withDeadline(this.db.execute(sql`select 1`), this.opTimeoutMs, 'probe');
+      },
+      options.logger ?? silent,
+    );
+    this.committer = new GroupCommitter(async (writes) => {
+      // A batch that would only wait out its timeout is refused at once.
+      this.gate.check();
+      return this.db.transaction((tx) => writeMessages(tx, writes, new Date()));
+    }, {
       maxBatch: options.maxBatch ?? 500,
       timeoutMs: opTimeoutMs,
       onCommit: options.onCommit,
@@ -62,10 +74,13 @@ export class Store {
 
   private async run<T>(what: string, work: (db: Db) => Promise<T>): Promise<T> {
     if (this.closed) throw new StoreUnavailableError('store is closed');
+    this.gate.check();
     try {
       return await withDeadline(work(this.db), this.opTimeoutMs, what);
     } catch (err) {
-      throw toStoreError(err, what);
+      const e = toStoreError(err, what);
+      this.gate.failed(e);
+      throw e;
     }
   }
 
@@ -101,7 +116,13 @@ export class Store {
     if (this.closed) throw new StoreUnavailableError('store is closed');
     messages.requireNewMessage(message);
     const idempotencyKey = messages.requireIdempotencyKey(opts.idempotencyKey);
-    return this.committer.submit({ message, idempotencyKey });
+    this.gate.check();
+    try {
+      return await this.committer.submit({ message, idempotencyKey });
+    } catch (err) {
+      this.gate.failed(err);
+      throw err;
+    }
   }
 
   getMessage(sessionId: string, id: string): Promise<Message | null> {
@@ -144,6 +165,7 @@ export class Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.gate.stop();
     await this.committer.flush();
     await this.backend.close();
   }

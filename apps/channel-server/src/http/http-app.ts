@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 
 export type RawHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -23,7 +23,7 @@ export function createHttpApp(opts: { longpoll: RawHandler; websocketPath: strin
     // Router-level refusals (an undecodable URL, an over-long segment) happen
     // before any route or plugin error handler; answer them in the API's shape.
     frameworkErrors: (err, _req, reply) => {
-      void reply.code(400).send({ error: { code: 'invalid_request', message: err.message } });
+      void (reply as FastifyReply).code(400).send({ error: { code: 'invalid_request', message: err.message } });
     },
     serverFactory: (fastifyHandler) => {
       server = createServer((req, res) => {

@@ -100,6 +100,17 @@ describe('cluster broadcasts', () => {
     }
   });
 
+  it('keeps the order of a burst of pushes from one client (no waiting for replies) on every node', async () => {
+    const sender = pinned['node-c'][1];
+    const replies = await Promise.all(range(30).map((i) => pushAndWait(sender.channel, 'chat:new', { message: `burst#${i}` }, 10_000)));
+    expect(replies.every((r) => r.status === 'ok')).toBe(true);
+    const ids = replies.map((r) => BigInt(r.response.id));
+    expect(ids.every((id, i) => i === 0 || id > ids[i - 1])).toBe(true);
+    const burst = (m: Member) => m.of('chat:added').filter((p) => String(p.message).startsWith('burst#'));
+    await waitFor(() => everyone.every((m) => burst(m).length >= 30), 'the burst on every member', 15_000);
+    for (const m of everyone) expect(burst(m).map((p) => p.message)).toEqual(range(30).map((i) => `burst#${i}`));
+  });
+
   it('carries binary payloads byte-identical to every node', async () => {
     const bytes = Buffer.concat([Buffer.from(range(256).map((i) => i - 1)), randomBytes(3000)]);
     const res = await api(cluster.url('node-b'), 'POST', '/api/broadcast', { topic, event: 'frame:raw', payload_base64: bytes.toString('base64') });

@@ -98,4 +98,25 @@ describe('LongPoll through a round-robin balancer', () => {
       lp.socket.disconnect();
     });
   });
+
+  it('a LongPoll client whose session node is killed starts a new session through the balancer and carries on', async () => {
+    const topic = `session:lp-kill-${rand}`;
+    const claims = (user: string) => ({ sub: user, name: user, role: 'student', sessions: '*' as const });
+    const lp = await members.join(claims('lp-survivor'), topic, { target: () => cluster.lb.url, longpoll: true });
+    const token: string = (lp.socket as any).conn.token;
+    const owner = Buffer.from(token.split('.')[0], 'base64url').toString('utf8') as NodeId;
+    const others = NODE_IDS.filter((n) => n !== owner);
+    const watcher = await members.join(claims('ws-watcher'), topic, { target: () => cluster.url(others[0]) });
+    await waitFor(() => sameCounts(watcher.presenceCounts(), { 'lp-survivor': 1, 'ws-watcher': 1 }), 'presence', 10_000);
+
+    await cluster.kill(owner);
+    await waitFor(() => lp.joinReplies.length === 2, 'the LongPoll client to rejoin on a new session', 30_000);
+    const newToken: string = (lp.socket as any).conn.token;
+    expect(Buffer.from(newToken.split('.')[0], 'base64url').toString('utf8')).not.toBe(owner);
+    const r = await pushAndWait(lp.channel, 'chat:new', { message: 'still here' });
+    expect(r.status).toBe('ok');
+    await waitFor(() => watcher.of('chat:added').some((m) => m.id === r.response.id), 'the push on the watcher', 10_000);
+    const said = await pushAndWait(watcher.channel, 'chat:new', { message: 'hello again' });
+    await waitFor(() => lp.of('chat:added').some((m) => m.id === said.response.id), 'the broadcast on the LongPoll client', 10_000);
+  });
 });

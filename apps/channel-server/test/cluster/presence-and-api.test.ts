@@ -38,6 +38,13 @@ describe('cluster presence and HTTP API', () => {
     await waitFor(() => joined.every((m) => sameCounts(m.presenceCounts(), expected)), 'the union in every client', 10_000);
     await waitPresenceEverywhere(cluster, NODE_IDS, topic, expected, 10_000);
 
+    // A newcomer's presence_state alone already holds the users of every node.
+    const newcomer = await members.join(claims('newcomer'), topic, { target: () => cluster.url('node-b') });
+    await waitFor(() => newcomer.of('presence_state').length === 1, 'presence_state', 5000);
+    expect(Object.keys(newcomer.of('presence_state')[0]).sort()).toEqual(Object.keys(expected).sort());
+    newcomer.socket.disconnect();
+    await waitPresenceEverywhere(cluster, NODE_IDS, topic, expected, 10_000);
+
     const body = (await api(cluster.url('node-b'), 'GET', `/api/presence/${encodeURIComponent(topic)}`)).body;
     for (const meta of body.presence['node-c-u'].metas) {
       expect(meta).toEqual({ name: 'Name node-c-u', role: 'student', online_at: expect.any(Number), phx_ref: expect.any(String) });
@@ -69,18 +76,23 @@ describe('cluster presence and HTTP API', () => {
     expect(seen).toEqual({ 'on-a': 1, 'on-c': 1 });
   });
 
-  it('POST /api/users/{id}/disconnect on one node closes that user\'s sockets on the others with 1001', async () => {
+  it('POST /api/users/{id}/disconnect on one node closes that user\'s sockets on every node (WebSocket: 1001)', async () => {
     const topic = `session:kick-${rand}`;
     const dora: Member[] = [];
     const spots: NodeId[] = ['node-b', 'node-c'];
     for (const node of spots) dora.push(await members.join(claims('dora'), topic, { target: () => cluster.url(node), reconnectAfterMs: 60_000 }));
+    // and a LongPoll socket through the balancer, its session on whichever node took the first GET
+    const doraLp = await members.join(claims('dora'), topic, { target: () => cluster.lb.url, longpoll: true, reconnectAfterMs: 60_000 });
     const ed = await members.join(claims('ed'), topic, { target: () => cluster.url('node-b') });
-    await waitPresenceEverywhere(cluster, NODE_IDS, topic, { dora: 2, ed: 1 }, 10_000);
+    await waitPresenceEverywhere(cluster, NODE_IDS, topic, { dora: 3, ed: 1 }, 10_000);
 
     const res = await api(cluster.url('node-a'), 'POST', '/api/users/dora/disconnect');
     expect(res.status).toBe(200);
     await waitFor(() => dora.every((m) => m.closes.length > 0), "dora's sockets to close", 10_000);
     for (const m of dora) expect(m.closes).toEqual([1001]);
+    // The LongPoll session is gone: phoenix.js 1.8 learns it on its next poll (a new-session 410) and closes.
+    await waitFor(() => doraLp.closes.length > 0, "dora's LongPoll socket to close", 10_000);
+    expect(doraLp.closes).toEqual([3410]);
     await waitPresenceEverywhere(cluster, NODE_IDS, topic, { ed: 1 }, 10_000);
     expect(ed.closes).toEqual([]);
     expect(ed.socket.isConnected()).toBe(true);

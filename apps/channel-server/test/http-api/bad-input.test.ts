@@ -146,7 +146,15 @@ describe('queries', () => {
     expect400(await t.call('GET', path), what);
   });
 
-  it('refuses an over-long user id on disconnect', async () => {
+  it('refuses an over-long user id on disconnect, and an undecodable path', async () => {
     expect400(await t.call('POST', `/api/users/${'u'.repeat(201)}/disconnect`), 'a too long user id');
+    expect400(await t.call('POST', `/api/users/${'u'.repeat(3000)}/disconnect`), 'a very long user id');
+    expect400(await t.call('GET', '/api/sessions/%E0%A4%A/messages'), 'an undecodable session id');
+  });
+
+  it('accepts ids up to the 200 characters the schemas allow', async () => {
+    const long = 'x'.repeat(200);
+    expect((await t.call('GET', `/api/sessions/${long}/messages`)).body).toEqual({ messages: [] });
+    expect((await t.call('POST', `/api/jobs/${long}`, { status: 'queued' })).body.job).toMatchObject({ job_id: long, status: 'queued' });
   });
 });

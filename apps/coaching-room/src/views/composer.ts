@@ -78,6 +78,8 @@ export class Composer {
       if (await this.actions.send(text, this.type.value || 'chat_message')) {
         // Only clear what was sent: the user may have kept typing meanwhile.
         if (this.input.value === text) this.input.value = '';
+        // A tip or a feeling is a one-off; the next message is plain chat unless chosen again.
+        this.type.value = 'chat_message';
       }
     } finally {
       this.sending = false;
