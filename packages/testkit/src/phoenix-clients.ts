@@ -1,9 +1,33 @@
 import { WebSocket } from 'ws';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
+/**
+ * phoenix 1.7 binds its global object (`self`) when it loads and has no
+ * fallback for Node, so `self` exists only while it is required.
+ */
+function requireBrowserish(id: string): typeof import('phoenix') {
+  const g = globalThis as any;
+  const had = 'self' in g;
+  if (!had) g.self = globalThis;
+  try {
+    return require(id);
+  } finally {
+    if (!had) delete g.self;
+  }
+}
+
 // Both stock clients, installed as npm aliases of `phoenix`.
-export const phoenix17 = require('phoenix17') as typeof import('phoenix');
+export const phoenix17 = requireBrowserish('phoenix17');
 export const phoenix18 = require('phoenix18') as typeof import('phoenix');
+
+/**
+ * LongPoll in Node: phoenix 1.7 needs an XMLHttpRequest (1.8 would use fetch
+ * but works with XHR as well).
+ */
+export function installXMLHttpRequest(): void {
+  const g = globalThis as any;
+  if (!g.XMLHttpRequest) g.XMLHttpRequest = require('xhr2');
+}
 
 export const PHOENIX_VERSIONS = [
   ['1.7', phoenix17],

@@ -110,6 +110,59 @@ describe('a Redis outage', () => {
       'the presence tracked during the outage on node B',
     );
   });
+
+  it('a short crash of Redis under steady publishing: nothing published after the link is back is lost or doubled', async () => {
+    const topic2 = `session:steady-${rand}`;
+    const pubs: Record<NodeId, Member> = {} as Record<NodeId, Member>;
+    for (const node of NODE_IDS) pubs[node] = await members.join(claims(`p-${node}`), topic2, on(node));
+    const quiet = await members.join(claims('quiet-c'), topic2, on('node-c'));
+    await waitPresenceEverywhere(cluster, NODE_IDS, topic2, { 'p-node-a': 1, 'p-node-b': 1, 'p-node-c': 1, 'quiet-c': 1 }, 10_000);
+
+    // Each publisher pushes non-stop and notes when it sent each message.
+    let running = true;
+    const sentAt: Record<string, number[]> = {};
+    const steady = async (m: Member) => {
+      const times: number[] = (sentAt[m.user] = []);
+      for (let seq = 1; running; seq++) {
+        times[seq] = Date.now();
+        expect((await pushAndWait(m.channel, 'chat:new', { message: `${m.user}#${seq}` })).status).toBe('ok');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const publishing = Promise.all(Object.values(pubs).map(steady));
+    const sentSince = (t: number) => Object.values(sentAt).every((times) => times.filter((x) => x > t).length >= 10);
+    await waitFor(() => Object.keys(sentAt).length === 3 && sentSince(0), 'some messages before the crash', 10_000);
+
+    await cluster.redis.stop('SIGKILL');
+    await cluster.waitReady(503);
+    // Presence changes nobody else hears about while Redis is away.
+    quiet.channel.leave();
+    const newcomer = await members.join(claims('new-b'), topic2, on('node-b'));
+    await cluster.redis.start();
+    await cluster.waitReady(200);
+    const backAt = Date.now();
+    await waitFor(() => sentSince(backAt), 'some messages after the link is back', 10_000);
+    running = false;
+    await publishing;
+
+    const everyone = [...Object.values(pubs), newcomer];
+    const received = (m: Member, author: string) =>
+      m.of('chat:added').filter((p) => p.author_id === author).map((p) => Number(String(p.message).split('#')[1]));
+    for (const author of Object.keys(sentAt)) {
+      const last = sentAt[author].length - 1;
+      await waitFor(() => everyone.every((m) => received(m, author).includes(last)), `${author}'s last message everywhere`, 10_000);
+    }
+    for (const m of everyone) {
+      for (const author of Object.keys(sentAt)) {
+        const got = received(m, author);
+        // in order and never twice
+        expect(got.every((seq, i) => i === 0 || seq > got[i - 1])).toBe(true);
+        const mustHave = sentAt[author].map((t, seq) => (t > backAt ? seq : 0)).filter((x) => x > 0);
+        expect({ member: m.user, author, missing: mustHave.filter((seq) => !got.includes(seq)) }).toEqual({ member: m.user, author, missing: [] });
+      }
+    }
+    await waitPresenceEverywhere(cluster, NODE_IDS, topic2, { 'p-node-a': 1, 'p-node-b': 1, 'p-node-c': 1, 'new-b': 1 }, 15_000);
+  });
 });
 
 function range(n: number): number[] {

@@ -68,7 +68,7 @@ describe('probes and metrics', () => {
     const r = await fetch(`${t.url()}/readyz`);
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/application\/json/);
-    const body = await r.json();
+    const body = (await r.json()) as any;
     expect(body).toMatchObject({ status: 'ok', down: [] });
     expect(body.checks).toEqual(expect.arrayContaining([expect.objectContaining({ component: 'store', ok: true })]));
   });

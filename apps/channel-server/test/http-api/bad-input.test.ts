@@ -82,7 +82,9 @@ describe('POST /api/broadcast', () => {
     for (const [what, body] of bodies) expect400(await t.call('POST', '/api/broadcast', body), what);
 
     const big = { ...ok, payload: { message: 'x', blob: 'y'.repeat(1100 * 1024) } };
-    expect400(await t.call('POST', '/api/broadcast', big), 'an oversized body');
+    const tooBig = await t.call('POST', '/api/broadcast', big);
+    expect400(tooBig, 'an oversized body');
+    expect(tooBig.body.error.code).toBe('payload_too_large');
 
     // Nothing was stored…
     expect((await t.call('GET', `/api/sessions/${sid}/messages`)).body).toEqual({ messages: [] });

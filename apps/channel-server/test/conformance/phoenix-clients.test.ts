@@ -1,10 +1,12 @@
 /**
- * The stock phoenix.js clients (1.7 and 1.8) against a real Cinder process
- * over WebSocket: connect and refusal, join ok/error, push with reply and with
- * timeout, broadcast to others, leave, heartbeat, Presence across three
- * clients, forced disconnect, and rejoin after a server restart.
+ * The stock phoenix.js clients (1.7 and 1.8) against a real Cinder process,
+ * over WebSocket and over LongPoll: connect and refusal, join ok/error, push
+ * with reply and with timeout, broadcast to others, leave, heartbeat,
+ * Presence across three clients, forced disconnect, rejoin after a server
+ * restart, and the automatic LongPoll fallback.
  */
 import {
+  installXMLHttpRequest,
   joinChannel,
   NodeWebSocket,
   PHOENIX_VERSIONS,
@@ -16,13 +18,19 @@ import {
   type PhxSocket,
   type ServerProcess,
 } from '@cinder/testkit';
+import { WebSocket } from 'ws';
 import { api, securedEnv } from '../support/cluster-env';
 
-describe.each(PHOENIX_VERSIONS)('phoenix.js %s over WebSocket', (version, phx: PhoenixModule) => {
+installXMLHttpRequest();
+
+const TRANSPORTS = ['websocket', 'longpoll'] as const;
+const MATRIX = PHOENIX_VERSIONS.flatMap(([version, phx]) => TRANSPORTS.map((t) => [`${version} over ${t}`, version, phx, t] as const));
+
+describe.each(MATRIX)('phoenix.js %s', (_label, version, phx: PhoenixModule, transport) => {
   let server: ServerProcess;
   const sockets: PhxSocket[] = [];
   let n = 0;
-  const sid = () => `conf-${version}-${++n}-${Date.now()}`;
+  const sid = () => `conf-${version}-${transport}-${++n}-${Date.now()}`;
 
   beforeAll(async () => {
     server = await startServer(securedEnv());
@@ -37,7 +45,7 @@ describe.each(PHOENIX_VERSIONS)('phoenix.js %s over WebSocket', (version, phx: P
   function connect(claims: Parameters<typeof signToken>[0] | string, opts: Record<string, unknown> = {}): PhxSocket {
     const token = typeof claims === 'string' ? claims : signToken(claims);
     const socket = new phx.Socket(`ws://127.0.0.1:${server.port}/socket`, {
-      transport: NodeWebSocket as any,
+      transport: (transport === 'websocket' ? NodeWebSocket : phx.LongPoll) as any,
       params: { token },
       reconnectAfterMs: () => 100,
       rejoinAfterMs: () => 100,
@@ -172,15 +180,33 @@ describe.each(PHOENIX_VERSIONS)('phoenix.js %s over WebSocket', (version, phx: P
       { key: 'coach1', tabs: 1, role: 'coach', name: 'Ian', refs: true },
     ];
     for (const p of presences) await waitFor(() => JSON.stringify(summary(p)) === JSON.stringify(expected), 'presence sync');
-    tabs[0].disconnect();
+    // A LongPoll client sends nothing when it goes away (the server notices
+    // 15-30 s later), so this tab leaves its channel explicitly.
+    if (transport === 'longpoll') channels[0].leave();
+    else tabs[0].disconnect();
     await waitFor(() => summary(presences[2])[0].tabs === 1, 'one alice tab left');
-    tabs[1].disconnect();
+    if (transport === 'longpoll') channels[1].leave();
+    else tabs[1].disconnect();
     await waitFor(() => leaves.includes('alice'), 'alice gone');
     expect(joins.sort()).toEqual(['alice', 'coach1']);
   });
 
   it('is disconnected by the server API with close code 1001 and reconnects', async () => {
-    const user = `victim-${version}`;
+    if (transport === 'longpoll' && version === '1.7') {
+      // 1.7 takes LongPoll's "session gone" (410) as a fresh open and never
+      // closes; what must hold is that the server ended the old session.
+      const user = `victim-lp17`;
+      const socket = connect({ sub: user, sessions: '*' });
+      await opened(socket);
+      const channel = socket.channel(`session:${sid()}`, {});
+      await joinChannel(channel);
+      let opens = 0;
+      socket.onOpen(() => opens++);
+      await api(server.url, 'POST', `/api/users/${user}/disconnect`);
+      await waitFor(() => opens > 0, 'a new LongPoll session', 15000);
+      return;
+    }
+    const user = `victim-${version}-${transport}`;
     const socket = connect({ sub: user, sessions: '*' });
     await opened(socket);
     const codes: number[] = [];
@@ -188,10 +214,44 @@ describe.each(PHOENIX_VERSIONS)('phoenix.js %s over WebSocket', (version, phx: P
     socket.onClose((e: { code: number }) => codes.push(e.code));
     const r = await api(server.url, 'POST', `/api/users/${user}/disconnect`);
     expect(r.status).toBe(200);
-    await waitFor(() => codes.length > 0, 'close');
-    expect(codes[0]).toBe(1001);
+    await waitFor(() => codes.length > 0, 'close', 15000);
+    // WebSocket: 1001 as Phoenix >= 1.8.8; LongPoll 1.8: the next poll says
+    // "session gone" and the client closes with 3410 itself.
+    expect(codes[0]).toBe(transport === 'websocket' ? 1001 : 3410);
     socket.onOpen(() => (reopened = true));
     await waitFor(() => reopened, 'reconnect');
+  });
+});
+
+describe.each(PHOENIX_VERSIONS)('phoenix.js %s LongPoll fallback', (_version, phx: PhoenixModule) => {
+  it('falls back to LongPoll when WebSocket is unavailable', async () => {
+    const server = await startServer(securedEnv());
+    // A network that blocks WebSocket: every upgrade fails before opening.
+    class BlockedWebSocket extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url.replace('/socket/websocket', '/blocked/websocket'), protocols);
+        this.on('error', () => undefined);
+      }
+    }
+    const store = new Map<string, string>();
+    const socket = new phx.Socket(`ws://127.0.0.1:${server.port}/socket`, {
+      transport: BlockedWebSocket as any,
+      longPollFallbackMs: 300,
+      params: { token: signToken({ sub: 'alice', sessions: '*' }) },
+      reconnectAfterMs: () => 100,
+      sessionStorage: { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v), removeItem: (k: string) => void store.delete(k) },
+    } as any);
+    try {
+      socket.connect();
+      const channel = socket.channel('session:fallback', {});
+      await joinChannel(channel, 10000);
+      expect((socket as any).transport).toBe(phx.LongPoll);
+      const r = await pushAndWait(channel, 'chat:new', { message: 'over long polling' });
+      expect(r.status).toBe('ok');
+    } finally {
+      socket.disconnect();
+      await server.kill();
+    }
   });
 });
 
