@@ -1,55 +1,17 @@
 /**
- * The shapes this page relies on, as CONTRACT.md §5 states them. Declared
- * here rather than imported from the server's packages: the page is a client
- * of the public contract only, like any third-party front end.
+ * The shapes this page relies on: the public contract's shared types
+ * (type-only, so nothing of the server is bundled into the page).
  */
+export type { Role, AuthorRole, SessionStatus, Participant, SessionState, JobStatus, JobState } from '@cinder/contract';
+import type { Message as ContractMessage, Role, SessionState } from '@cinder/contract';
 
-export type Role = 'student' | 'coach';
-export type AuthorRole = Role | 'ai' | 'system';
-export type SessionStatus = 'waiting' | 'active' | 'paused' | 'ended';
-
-export interface Participant {
-  id: string;
-  name: string;
-}
-
-export interface SessionState {
-  session_id: string;
-  status: SessionStatus;
-  current_step: string | null;
-  coach: Participant | null;
-  student: Participant | null;
-  updated_at: number;
-}
-
-export interface Message {
-  id: string;
-  session_id: string;
-  type: string;
-  author_role: AuthorRole;
-  author_id: string;
-  message: string;
-  meta: Record<string, unknown>;
-  inserted_at: string;
-}
+/** A page must render types added after it was built, so `type` stays open. */
+export type Message = Omit<ContractMessage, 'type'> & { type: string };
 
 export interface SessionJoinReply {
   session: SessionState;
   messages: Message[];
   recovered: boolean;
-}
-
-export type JobStatus = 'queued' | 'running' | 'completed' | 'failed';
-
-export interface JobState {
-  job_id: string;
-  status: JobStatus;
-  percent: number;
-  stage: string | null;
-  message: string | null;
-  result: unknown;
-  error: unknown;
-  updated_at: number | null;
 }
 
 /** Message types a member may post with `chat:new`, per role. */

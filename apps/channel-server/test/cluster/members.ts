@@ -80,7 +80,9 @@ export class Members {
       rejoinAfterMs: () => 200,
     });
     const closes: number[] = [];
-    socket.onClose((e: any) => closes.push(e?.code));
+    socket.onClose((e: any) => {
+      closes.push(e?.code);
+    });
     socket.connect();
     const channel = socket.channel(topic, (opts.params ?? {}) as object);
     const presence = new phx.Presence(channel);

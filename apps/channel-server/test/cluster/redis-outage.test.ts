@@ -109,7 +109,7 @@ describe('a Redis outage', () => {
       (p) => Object.keys(p).join() === 'c2',
       'the presence tracked during the outage on node B',
     );
-  });
+   }, 90_000);
 
   it('a short crash of Redis under steady publishing: nothing published after the link is back is lost or doubled', async () => {
     const topic2 = `session:steady-${rand}`;
@@ -162,7 +162,7 @@ describe('a Redis outage', () => {
       }
     }
     await waitPresenceEverywhere(cluster, NODE_IDS, topic2, { 'p-node-a': 1, 'p-node-b': 1, 'p-node-c': 1, 'new-b': 1 }, 15_000);
-  });
+   }, 60_000);
 });
 
 function range(n: number): number[] {
