@@ -70,8 +70,10 @@ export async function startCinder(config: Config, logger: AppLogger): Promise<Ru
     maxFrameBytes: config.maxFrameBytes,
     maxChannelsPerSocket: config.maxChannelsPerSocket,
     idleTimeoutMs: 60_000,
-    maxBufferedBytes: 8 * 1024 * 1024,
+    maxBufferedBytes: config.maxBufferedBytes,
     rateLimit: { perSecond: config.rateLimit.perSecond, burst: config.rateLimit.burst },
+    joinRateLimit: { perSecond: config.joinRateLimit.perSecond, burst: config.joinRateLimit.burst },
+    maxSocketsPerId: config.maxSocketsPerUser,
   });
   endpoint.start();
   const expiry = new TokenExpiryWatcher(endpoint, logger);

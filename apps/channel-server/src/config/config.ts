@@ -30,7 +30,13 @@ export interface Config {
   sameHostOrigin: boolean;
   maxFrameBytes: number;
   rateLimit: RateLimit;
+  /** join attempts per socket (a join storm costs a store round trip each) */
+  joinRateLimit: RateLimit;
   maxChannelsPerSocket: number;
+  /** connections per user (socket id) on this node */
+  maxSocketsPerUser: number;
+  /** unsent output per WebSocket/LongPoll session before it is cut off as a slow consumer */
+  maxBufferedBytes: number;
   logLevel: string;
 }
 
@@ -90,13 +96,13 @@ function publicKeyVar(env: NodeJS.ProcessEnv): string | null {
   return pem;
 }
 
-function rateLimitVar(env: NodeJS.ProcessEnv): RateLimit {
-  const raw = env.RATE_LIMIT ?? '50/100';
+function rateLimitVar(env: NodeJS.ProcessEnv, name: string, def: string): RateLimit {
+  const raw = env[name] === undefined || env[name] === '' ? def : (env[name] as string);
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(raw);
-  if (!m) throw new ConfigError('RATE_LIMIT', `must be "<per second>/<burst>", got ${JSON.stringify(raw)}`);
+  if (!m) throw new ConfigError(name, `must be "<per second>/<burst>", got ${JSON.stringify(raw)}`);
   const perSecond = Number(m[1]);
   const burst = Number(m[2]);
-  if (perSecond < 1 || burst < 1) throw new ConfigError('RATE_LIMIT', 'both numbers must be at least 1');
+  if (perSecond < 1 || burst < 1) throw new ConfigError(name, 'both numbers must be at least 1');
   return { perSecond, burst };
 }
 
@@ -152,8 +158,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkOrigin,
     sameHostOrigin: production && checkOrigin === null,
     maxFrameBytes: intVar(env, 'MAX_FRAME_BYTES', 65536, 256, 64 * 1024 * 1024),
-    rateLimit: rateLimitVar(env),
+    rateLimit: rateLimitVar(env, 'RATE_LIMIT', '50/100'),
+    joinRateLimit: rateLimitVar(env, 'JOIN_RATE_LIMIT', '10/20'),
     maxChannelsPerSocket: intVar(env, 'MAX_CHANNELS_PER_SOCKET', 100, 1, 100000),
+    maxSocketsPerUser: intVar(env, 'MAX_SOCKETS_PER_USER', 20, 1, 100000),
+    // Below 64 KiB a single ordinary burst (a join reply with history) would trip it.
+    maxBufferedBytes: intVar(env, 'MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     logLevel,
   };
 }

@@ -97,4 +97,19 @@ describe('cluster presence and HTTP API', () => {
     expect(ed.closes).toEqual([]);
     expect(ed.socket.isConnected()).toBe(true);
   });
+
+  it('a "disconnect" broadcast on user_socket:{id} through the HTTP API of one node closes that user\'s sockets everywhere', async () => {
+    const topic = `session:kick2-${rand}`;
+    const frank: Member[] = [];
+    for (const node of ['node-a', 'node-c'] as NodeId[]) {
+      frank.push(await members.join(claims('frank'), topic, { target: () => cluster.url(node), reconnectAfterMs: 60_000 }));
+    }
+    const gus = await members.join(claims('gus'), topic, { target: () => cluster.url('node-c') });
+    const res = await api(cluster.url('node-b'), 'POST', '/api/broadcast', { topic: 'user_socket:frank', event: 'disconnect', payload: {} });
+    expect(res.status).toBe(200);
+    await waitFor(() => frank.every((m) => m.closes.length > 0), "frank's sockets to close", 10_000);
+    for (const m of frank) expect(m.closes).toEqual([1001]);
+    await waitPresenceEverywhere(cluster, NODE_IDS, topic, { gus: 1 }, 10_000);
+    expect(gus.closes).toEqual([]);
+  });
 });

@@ -36,6 +36,7 @@ export class Connection<A = unknown> implements ChannelHost<A> {
   closed = false;
   private readonly sink: TransportSink;
   private readonly rateLimit: InboundRateLimit | null;
+  private readonly joinRateLimit: InboundRateLimit | null;
 
   /**
    * Subscriber for the socket-id topic (forced disconnect). A separate object
@@ -57,6 +58,10 @@ export class Connection<A = unknown> implements ChannelHost<A> {
     this.serializer = serializer;
     this.sink = sink;
     this.rateLimit = endpoint.options.rateLimit ? new InboundRateLimit(endpoint.options.rateLimit) : null;
+    // Refused joins never disconnect by themselves: the general limit above
+    // already closes a socket that keeps sending while refused.
+    const joinLimit = endpoint.options.joinRateLimit;
+    this.joinRateLimit = joinLimit ? new InboundRateLimit({ ...joinLimit, maxRefusalsPerSecond: Infinity }) : null;
     this.info = {
       id,
       assigns,
@@ -109,6 +114,13 @@ export class Connection<A = unknown> implements ChannelHost<A> {
         }
         return;
       }
+    }
+    if (msg.event === 'phx_join' && this.joinRateLimit && this.joinRateLimit.take() !== 'allow') {
+      // A join storm costs a store round trip per attempt; refuse it like any
+      // other refused join (error reply with the message's join_ref).
+      this.endpoint.stats.rateLimited++;
+      this.replyRaw(msg.joinRef, msg.ref, msg.topic, 'error', RATE_LIMITED);
+      return;
     }
     if (channel && channel.busy) {
       (channel.queue ??= []).push(msg);

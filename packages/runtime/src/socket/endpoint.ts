@@ -40,6 +40,10 @@ export interface EndpointOptions<A> {
   readonly maxBufferedBytes: number;
   /** inbound events per socket (heartbeats are exempt); absent: unlimited */
   readonly rateLimit?: RateLimitOptions;
+  /** joins per socket, counted on top of rateLimit; excess joins get `rate_limited`; absent: unlimited */
+  readonly joinRateLimit?: RateLimitOptions;
+  /** open connections sharing one socket id (one user) on this node; absent: unlimited */
+  readonly maxSocketsPerId?: number;
 }
 
 export interface EndpointStats {
@@ -63,6 +67,8 @@ export class Endpoint<A = unknown> {
   readonly logger: Logger;
   readonly stats: EndpointStats = { connections: 0, joins: 0, messagesIn: 0, messagesOut: 0, rateLimited: 0, protocolErrors: {} };
   readonly connections = new Set<Connection<A>>();
+  /** live connections per socket id, so admitting a connection costs O(1) even with 50k sockets */
+  private readonly perId = new Map<string, number>();
   private sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(options: EndpointOptions<A>) {
@@ -100,19 +106,40 @@ export class Endpoint<A = unknown> {
     }
   }
 
+  /**
+   * The per-user socket limit. Transports call it synchronously right before
+   * open(): authenticate() is async, so a check there would let concurrent
+   * connects of one user all pass before any of them is counted.
+   */
+  admit(accepted: ConnectResult<A>, transport: ConnectInfo['transport']): boolean {
+    const max = this.options.maxSocketsPerId;
+    if (max === undefined || accepted.id === null) return true;
+    if ((this.perId.get(accepted.id) ?? 0) < max) return true;
+    this.logger.warn({ socket_id: accepted.id, transport, limit: max }, 'refused connection: too many sockets for this user');
+    return false;
+  }
+
   /** Registers an accepted connection and subscribes it to its socket id. */
   open(serializer: Serializer, sink: TransportSink, accepted: ConnectResult<A>): Connection<A> {
     const conn = new Connection<A>(this, serializer, sink, accepted.id, accepted.assigns);
     this.connections.add(conn);
     this.stats.connections = this.connections.size;
-    if (accepted.id !== null) this.pubsub.subscribe(accepted.id, conn.idListener);
+    if (accepted.id !== null) {
+      this.perId.set(accepted.id, (this.perId.get(accepted.id) ?? 0) + 1);
+      this.pubsub.subscribe(accepted.id, conn.idListener);
+    }
     return conn;
   }
 
   unregister(conn: Connection<A>): void {
     if (!this.connections.delete(conn)) return;
     this.stats.connections = this.connections.size;
-    if (conn.info.id !== null) this.pubsub.unsubscribe(conn.info.id, conn.idListener);
+    if (conn.info.id !== null) {
+      const left = (this.perId.get(conn.info.id) ?? 1) - 1;
+      if (left > 0) this.perId.set(conn.info.id, left);
+      else this.perId.delete(conn.info.id);
+      this.pubsub.unsubscribe(conn.info.id, conn.idListener);
+    }
   }
 
   /** Closes every socket with this id on every node (code 1001), as Phoenix does. */

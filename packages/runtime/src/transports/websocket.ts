@@ -103,6 +103,7 @@ export class WebSocketTransport<A> {
       authToken: offered.authToken,
     });
     if (!accepted) return refuse('connect refused');
+    if (!this.endpoint.admit(accepted, 'websocket')) return refuse('too many sockets for this user');
     if (socket.destroyed) return;
     // The token entry is not a valid subprotocol token ('/', '+', '='); ws
     // would reject the whole header, so only the remaining entries go on.

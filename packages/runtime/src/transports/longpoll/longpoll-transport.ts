@@ -193,6 +193,7 @@ export class LongPollTransport<A> {
     if (this.closed) return answerJson(res, { status: 500 });
     // Nobody would ever learn this session's token.
     if (clientLeft) return;
+    if (!this.endpoint.admit(accepted, 'longpoll')) return refuse('too many sockets for this user');
     const session = this.openSession(serializer, accepted);
     answerJson(res, { messages: [], status: 410, token: session.token });
   }
