@@ -4,16 +4,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchContext } from './harness/context';
-import { dropDatabase, recreateDatabase } from './harness/database';
+import { dropDatabase, dropStaleSmokeDatabases, recreateDatabase } from './harness/database';
 import { openFileLimit } from './harness/proc-stats';
 import { installCleanup } from './harness/processes';
 import { cinderAvailable, cinderEntry, SERVER_LABEL, ServerKind, ServerEnv } from './harness/servers';
 import { WorkerPool } from './harness/worker-pool';
-import type { BenchOptions } from './options';
+import { BenchOptions, SMOKE_DB_PREFIX } from './options';
 import type { BenchReport } from './results';
 import { evaluateTargets } from './report/targets';
 import { runCluster } from './scenarios/cluster';
-import { runFanout } from './scenarios/fanout';
+import { runFanoutSet } from './scenarios/fanout';
 import { idleSocketCap, runIdle } from './scenarios/idle';
 import { runRooms } from './scenarios/rooms';
 
@@ -25,7 +25,8 @@ export interface RunBenchInput {
 
 interface Unit {
   scenario: string;
-  server: ServerKind;
+  /** every server at once for fan-out */
+  server: ServerKind | 'all';
   /** rough cost, to skip what no longer fits in the budget */
   estimateMs: number;
   run: (ctx: BenchContext) => Promise<void>;
@@ -87,13 +88,14 @@ export async function runBench({ options, repoRoot, log = (l) => console.log(l) 
   const needsDb = servers.includes('cinder');
   if (needsDb) {
     try {
+      await dropStaleSmokeDatabases(options.adminDatabaseUrl, SMOKE_DB_PREFIX);
       env.databaseUrl = await recreateDatabase(options.adminDatabaseUrl, options.databaseName);
     } catch (err) {
       report.notes.push(`Postgres unavailable (${(err as Error).message}); Cinder uses its embedded store`);
     }
   }
 
-  const pool = new WorkerPool(options.workers);
+  const pool = new WorkerPool(workerCount(options, servers, limit.soft));
   const ctx: BenchContext = {
     options,
     env,
@@ -107,7 +109,7 @@ export async function runBench({ options, repoRoot, log = (l) => console.log(l) 
   const units = planUnits(options, servers, report);
   try {
     for (const unit of units) {
-      const label = `${unit.scenario} / ${SERVER_LABEL[unit.server]}`;
+      const label = unit.server === 'all' ? unit.scenario : `${unit.scenario} / ${SERVER_LABEL[unit.server]}`;
       if (ctx.remainingMs() < unit.estimateMs) {
         report.skipped.push(`${label}: not enough of the ${Math.round(options.budgetMs / 1000)} s budget left`);
         log(`- ${label}: skipped (time budget)`);
@@ -141,18 +143,14 @@ function planUnits(o: BenchOptions, servers: ServerKind[], report: BenchReport):
   const units: Unit[] = [];
   const quick = o.quick;
   const fanoutCost = o.fanout.warmupMs + o.fanout.windowMs + 5000;
-  if (o.scenarios.includes('fanout')) {
+  if (o.scenarios.includes('fanout') && servers.length > 0) {
     for (const n of o.fanout.subscribers) {
-      for (const server of servers) {
-        units.push({
-          scenario: `fan-out ${n}`,
-          server,
-          estimateMs: quick ? 3000 : fanoutCost + n,
-          run: async (ctx) => {
-            report.fanout.push(await runFanout(ctx, server, n));
-          },
-        });
-      }
+      units.push({
+        scenario: `fan-out ${n}`,
+        server: 'all',
+        estimateMs: quick ? 3000 * servers.length : (fanoutCost + n * 2) * servers.length,
+        run: (ctx) => runFanoutSet(ctx, servers, n),
+      });
     }
   }
   if (o.scenarios.includes('rooms')) {
@@ -195,6 +193,16 @@ function planUnits(o: BenchOptions, servers: ServerKind[], report: BenchReport):
     }
   }
   return units;
+}
+
+/**
+ * Fan-out keeps every server's subscribers connected at once; each worker
+ * holds one descriptor per client socket, so add workers until they fit.
+ */
+function workerCount(o: BenchOptions, servers: ServerKind[], fdSoft: number): number {
+  if (!o.scenarios.includes('fanout') || !Number.isFinite(fdSoft)) return o.workers;
+  const sockets = Math.max(0, ...o.fanout.subscribers) * servers.length;
+  return Math.max(o.workers, Math.ceil(sockets / Math.max(1000, fdSoft - 500)));
 }
 
 function finite(n: number): number | null {

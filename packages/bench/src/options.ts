@@ -1,5 +1,8 @@
 import type { ServerKind } from './harness/servers';
 
+/** quick runs use one database per runner process; see dropStaleSmokeDatabases */
+export const SMOKE_DB_PREFIX = 'bench_cinder_smoke_';
+
 export type ScenarioName = 'fanout' | 'rooms' | 'idle' | 'cluster';
 export const ALL_SCENARIOS: ScenarioName[] = ['fanout', 'rooms', 'idle', 'cluster'];
 export const ALL_SERVERS: ServerKind[] = ['cinder', 'raw', 'socketio'];
@@ -24,6 +27,8 @@ export interface BenchOptions {
     stepFactor: number;
     maxSteps: number;
     p99LimitMs: number;
+    /** how long to wait after the last send for stragglers; ends early once all arrived */
+    drainMs: number;
   };
   rooms: { sessions: number; size: number; periodMs: number; warmupMs: number; measureMs: number };
   /** joinCapMs bounds the join phase: a slow joiner is measured on fewer sockets, not allowed to eat the run */
@@ -52,12 +57,14 @@ export function defaultOptions(): BenchOptions {
       stepFactor: 1.5,
       maxSteps: 7,
       p99LimitMs: 250,
+      drainMs: 2000,
     },
     rooms: { sessions: 1000, size: 5, periodMs: 1000, warmupMs: 3000, measureMs: 12_000 },
     idle: { sockets: 20_000, settleMs: 3000, joinCapMs: 120_000 },
     cluster: { subscribers: 1000 },
     adminDatabaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-    databaseName: 'cinder_bench',
+    // not `cinder_…`: scripts/test-prerequisites.sh drops those, even under a running bench
+    databaseName: 'bench_cinder',
     outDir: 'bench-results',
   };
 }
@@ -78,12 +85,14 @@ export function quickOptions(): BenchOptions {
       stepMs: 400,
       stepFactor: 2,
       maxSteps: 1,
+      // the smoke asserts completeness, and a busy machine may be slow
+      drainMs: 10_000,
     },
     rooms: { sessions: 2, size: 5, periodMs: 200, warmupMs: 300, measureMs: 800 },
     idle: { sockets: 40, settleMs: 200, joinCapMs: 15_000 },
     cluster: { subscribers: 20 },
     // per process: two test runs on the shared machine must not drop each other's database
-    databaseName: `cinder_bench_smoke_${process.pid}`,
+    databaseName: `${SMOKE_DB_PREFIX}${process.pid}`,
   };
 }
 

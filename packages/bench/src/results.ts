@@ -8,6 +8,8 @@ export interface WindowResult {
   broadcastsFailed: number;
   /** the sender could not keep the schedule (server slow to accept) */
   senderLagged: boolean;
+  /** from the first send to the last (at least the scheduled span) */
+  sendSeconds: number;
   achievedBroadcastsPerSec: number;
   expectedDeliveries: number;
   deliveries: number;

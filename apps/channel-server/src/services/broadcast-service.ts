@@ -36,6 +36,19 @@ function messageTextFor(event: string, payload: Record<string, unknown>): string
 }
 
 /**
+ * JSON.stringify overflows the stack on a payload nested a few thousand
+ * levels deep, which fits in a 1 MiB body: that is bad input (400), not a
+ * server error (500), and it must be found before anything is stored.
+ */
+function encodeJson(payload: unknown): string {
+  try {
+    return JSON.stringify(payload);
+  } catch {
+    throw new BroadcastInputError('invalid_request', 'payload is nested too deeply to encode');
+  }
+}
+
+/**
  * Broadcasts published by back ends (HTTP API, SDK, dev simulation). With
  * `persist`, a `session:` broadcast becomes a stored Message first and is
  * delivered only once committed, carrying the message id; an idempotency key
@@ -54,8 +67,9 @@ export class BroadcastService {
       return {};
     }
     const payload = input.payload ?? {};
+    const json = encodeJson(payload);
     if (!input.persist) {
-      this.pubsub.broadcast(jsonBroadcast(input.topic, input.event, payload));
+      this.pubsub.broadcast({ topic: input.topic, event: input.event, payload: { kind: 'json', json } });
       return {};
     }
     if (!input.topic.startsWith('session:') || input.topic.length === 'session:'.length) {

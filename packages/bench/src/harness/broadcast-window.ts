@@ -9,7 +9,7 @@ import type { WorkerPool } from './worker-pool';
 /** More queued broadcast requests than this means the server is not keeping up. */
 const MAX_OUTSTANDING = 256;
 const POLL_MS = 25;
-const MIN_BROADCASTS = 5;
+const MIN_BROADCASTS = 4;
 
 export interface WindowTarget {
   pool: WorkerPool;
@@ -19,6 +19,13 @@ export interface WindowTarget {
   topic: string;
   /** server processes whose CPU counts */
   serverPids: number[];
+  /** the OpenSpec group of this server's subscribers */
+  group: string;
+}
+
+export interface WindowMeasurement {
+  result: WindowResult;
+  latency: Histogram;
 }
 
 /**
@@ -35,9 +42,19 @@ export async function runWindow(
   durationMs: number,
   drainMs: number,
 ): Promise<WindowResult> {
+  return (await measureWindow(target, w, rate, durationMs, drainMs)).result;
+}
+
+export async function measureWindow(
+  target: WindowTarget,
+  w: number,
+  rate: number,
+  durationMs: number,
+  drainMs: number,
+): Promise<WindowMeasurement> {
   const { pool } = target;
   await pool.startWindow(w);
-  const subscribers = (await pool.status()).reduce((n, s) => n + s.open, 0);
+  const subscribers = (await pool.status()).reduce((n, s) => n + (s.openByGroup[target.group] ?? 0), 0);
   // a window of one or two broadcasts to 10,000 says little; slow rates get longer windows
   const total = Math.max(MIN_BROADCASTS, Math.round((rate * durationMs) / 1000));
   const interval = 1000 / rate;
@@ -114,20 +131,21 @@ export async function runWindow(
   // what never arrived counts as infinitely late, so loss cannot flatter p99
   if (deliveries < expected) hist.recordMissing(expected - deliveries);
   const outOfOrder = reports.reduce((n, r) => n + r.outOfOrder, 0);
-  const sendSeconds = Math.max(interval, sendEnd - t0) / 1000;
-  return {
+  const sendSeconds = Math.max(sendEnd - t0, spanMs) / 1000;
+  const result: WindowResult = {
     targetBroadcastsPerSec: rate,
     subscribers,
     broadcastsSent: ok,
     broadcastsFailed: failed,
     senderLagged: lagged,
-    achievedBroadcastsPerSec: ok / Math.max(sendSeconds, spanMs / 1000),
+    sendSeconds,
+    achievedBroadcastsPerSec: ok / sendSeconds,
     expectedDeliveries: expected,
     deliveries,
     complete: deliveries === expected && failed === 0 && outOfOrder === 0 && subscribers > 0,
     outOfOrder,
     stale: reports.reduce((n, r) => n + r.stale, 0),
-    deliveriesPerSec: deliveries / Math.max(sendSeconds, spanMs / 1000),
+    deliveriesPerSec: deliveries / sendSeconds,
     p50Ms: hist.quantileMs(0.5),
     p99Ms: hist.quantileMs(0.99),
     meanMs: hist.meanMs(),
@@ -136,5 +154,44 @@ export async function runWindow(
     foreignCpuCores,
     cpuUsPerDelivery: deliveries > 0 ? (cpu * 1e6) / deliveries : null,
     elapsedMs: t1 - t0,
+  };
+  return { result, latency: hist };
+}
+
+/**
+ * Several windows of one server at one rate, taken in turns with other
+ * servers, read as one: sums for counts and CPU, merged latency.
+ */
+export function combineWindows(parts: WindowMeasurement[]): WindowResult {
+  const hist = new Histogram();
+  for (const p of parts) hist.merge(p.latency.toData());
+  const rs = parts.map((p) => p.result);
+  const sum = (f: (r: WindowResult) => number) => rs.reduce((n, r) => n + f(r), 0);
+  const deliveries = sum((r) => r.deliveries);
+  const cpu = sum((r) => r.serverCpuSeconds);
+  const elapsed = sum((r) => r.elapsedMs);
+  const sendSeconds = sum((r) => r.sendSeconds);
+  return {
+    targetBroadcastsPerSec: rs[0].targetBroadcastsPerSec,
+    subscribers: Math.min(...rs.map((r) => r.subscribers)),
+    broadcastsSent: sum((r) => r.broadcastsSent),
+    broadcastsFailed: sum((r) => r.broadcastsFailed),
+    senderLagged: rs.some((r) => r.senderLagged),
+    sendSeconds,
+    achievedBroadcastsPerSec: sum((r) => r.broadcastsSent) / sendSeconds,
+    expectedDeliveries: sum((r) => r.expectedDeliveries),
+    deliveries,
+    complete: rs.every((r) => r.complete),
+    outOfOrder: sum((r) => r.outOfOrder),
+    stale: sum((r) => r.stale),
+    deliveriesPerSec: deliveries / sendSeconds,
+    p50Ms: hist.quantileMs(0.5),
+    p99Ms: hist.quantileMs(0.99),
+    meanMs: hist.meanMs(),
+    serverCpuSeconds: cpu,
+    clientCpuSeconds: sum((r) => r.clientCpuSeconds),
+    foreignCpuCores: sum((r) => r.foreignCpuCores * r.elapsedMs) / Math.max(1, elapsed),
+    cpuUsPerDelivery: deliveries > 0 ? (cpu * 1e6) / deliveries : null,
+    elapsedMs: elapsed,
   };
 }

@@ -28,3 +28,32 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
     await client.end();
   }
 }
+
+/**
+ * Smoke runs name their database after the runner's pid and drop it at the
+ * end; a runner that was killed leaves it behind. Drop those whose runner is
+ * gone (never one whose pid still lives: that run may be going on now).
+ */
+export async function dropStaleSmokeDatabases(adminUrl: string, prefix: string): Promise<void> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [prefix]);
+    for (const { datname } of rows) {
+      const pid = Number(datname.slice(prefix.length));
+      if (!Number.isInteger(pid) || pidAlive(pid) || !/^[a-z0-9_]+$/.test(datname)) continue;
+      await client.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -57,7 +57,12 @@ export function renderTable(r: BenchReport): string {
   for (const x of r.rooms) {
     const k = x.server;
     const scen = `rooms ${num(x.sessions)}×${Math.round(x.sockets / Math.max(1, x.sessions))}`;
-    rows.push(textRow(scen, `persisted msg/s sent (replies ok)`, (c) => (c === k ? `${num(x.messagesPerSec)} (${num(x.repliesOk)}/${num(x.sent)})` : dash)));
+    const errors = Object.entries(x.replyErrors).map(([reason, n]) => `${reason} ${num(n)}`).join(', ');
+    rows.push(
+      textRow(scen, 'persisted msg/s sent (replies ok)', (c) =>
+        c === k ? `${num(x.messagesPerSec)} (${num(x.repliesOk)}/${num(x.sent)}${errors ? `; ${errors}` : ''})` : dash,
+      ),
+    );
     rows.push({ ...textRow(scen, 'push→reply p50 / p99 ms', (c) => (c === k ? `${ms(x.replyP50Ms)} / ${ms(x.replyP99Ms)}` : dash)), target: 'p99 ≤ 25 ms @ 1,000/s' });
     rows.push(textRow(scen, 'push→delivery p50 / p99 ms', (c) => (c === k ? `${ms(x.deliveryP50Ms)} / ${ms(x.deliveryP99Ms)}` : dash)));
     rows.push(textRow(scen, 'deliveries complete', (c) => (c === k ? `${x.complete ? 'yes' : 'NO'} (${num(x.deliveries)}/${num(x.expectedDeliveries)})` : dash)));

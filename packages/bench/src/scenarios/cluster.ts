@@ -15,7 +15,7 @@ export async function runCluster(ctx: BenchContext, kind: ServerKind): Promise<C
   const subscribers = ctx.options.cluster.subscribers;
   const f = ctx.options.fanout;
   const rate = f.fixedDeliveriesPerSec / subscribers;
-  const drainMs = Math.max(2000, f.p99LimitMs * 4);
+  const drainMs = Math.max(f.drainMs, f.p99LimitMs * 4);
   const singleNodeP50Ms = ctx.report.fanout.find((r) => r.server === kind && r.subscribers === subscribers)?.fixed.p50Ms
     ?? (await measureSingleNode(ctx, kind, subscribers, rate, drainMs));
 
@@ -28,9 +28,9 @@ export async function runCluster(ctx: BenchContext, kind: ServerKind): Promise<C
         kind,
         async (b) => {
           const topic = fanoutTopic(ctx, `cluster-${kind}`);
-          const opened = await openClients(ctx, b, subscribers, { kind: 'single', topic }, `cl-${kind}-`);
+          const opened = await openClients(ctx, b, subscribers, { kind: 'single', topic }, `cl-${kind}-`, kind);
           if (opened.opened === 0) throw new Error(`no subscriber could join: ${opened.errors.join('; ')}`);
-          const target = { pool: ctx.pool, publishBase: a.httpBase, apiKey: ctx.env.apiKey, topic, serverPids: [a.pid, b.pid] };
+          const target = { pool: ctx.pool, publishBase: a.httpBase, apiKey: ctx.env.apiKey, topic, serverPids: [a.pid, b.pid], group: kind };
           await runWindow(target, 0, rate, f.warmupMs, drainMs);
           const redisCpu0 = cpuSeconds([redis.pid]);
           const window = await runWindow(target, 1, rate, f.windowMs, drainMs);
@@ -70,8 +70,8 @@ async function measureSingleNode(
 ): Promise<number | null> {
   return withServer(ctx, kind, async (server) => {
     const topic = fanoutTopic(ctx, `cluster-ref-${kind}`);
-    await openClients(ctx, server, subscribers, { kind: 'single', topic }, `ref-${kind}-`);
-    const target = { pool: ctx.pool, publishBase: server.httpBase, apiKey: ctx.env.apiKey, topic, serverPids: [server.pid] };
+    await openClients(ctx, server, subscribers, { kind: 'single', topic }, `ref-${kind}-`, kind);
+    const target = { pool: ctx.pool, publishBase: server.httpBase, apiKey: ctx.env.apiKey, topic, serverPids: [server.pid], group: kind };
     await runWindow(target, 0, rate, ctx.options.fanout.warmupMs, drainMs);
     return (await runWindow(target, 1, rate, ctx.options.fanout.windowMs, drainMs)).p50Ms;
   });

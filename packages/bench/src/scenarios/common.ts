@@ -25,6 +25,7 @@ export async function openClients(
   count: number,
   topics: TopicPlan,
   userPrefix: string,
+  group: string,
   timeoutMs = 20_000,
   capMs = 90_000,
 ): Promise<OpenResult> {
@@ -40,6 +41,7 @@ export async function openClients(
     concurrency: 50,
     timeoutMs,
     stopStartingAt: Date.now() + Math.min(capMs, Math.max(5000, ctx.remainingMs() / 3)),
+    group,
   });
   if (result.failed > 0) ctx.log(`  ${result.failed} of ${count} clients failed to join: ${result.errors.join('; ')}`);
   if (result.notStarted > 0) ctx.log(`  joining was too slow: ${result.notStarted} of ${count} clients not started within the cap`);

@@ -47,6 +47,7 @@ export async function runIdle(ctx: BenchContext, kind: ServerKind): Promise<Idle
       concurrency: 50,
       timeoutMs: 30_000,
       stopStartingAt: t0 + Math.min(ctx.options.idle.joinCapMs, Math.max(5000, ctx.remainingMs() / 4)),
+      group: kind,
     });
     const joinSeconds = (Date.now() - t0) / 1000;
     const foreignCpuCores = foreign.cores();

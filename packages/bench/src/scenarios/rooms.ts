@@ -22,6 +22,7 @@ export async function runRooms(ctx: BenchContext, kind: ServerKind): Promise<Roo
       sockets,
       { kind: 'groups', prefix: `session:rooms-${ctx.runId}-`, size: o.size },
       `room-`,
+      'rooms',
       30_000,
     );
     if (opened.opened === 0) throw new Error(`no socket could join: ${opened.errors.join('; ')}`);

@@ -29,6 +29,8 @@ export interface OpenSpec {
   timeoutMs: number;
   /** Date.now() after which no new connection is started (bounds slow joiners) */
   stopStartingAt?: number;
+  /** label for counting open sockets per server when several servers are connected at once */
+  group: string;
 }
 
 export interface OpenResult {
@@ -78,6 +80,7 @@ export interface RoomsReport {
 
 export interface Status {
   open: number;
+  openByGroup: Record<string, number>;
   dropped: number;
   pendingReplies: number;
   fanout: FanoutCounts;

@@ -24,6 +24,7 @@ import {
 const HEARTBEAT_SLOTS = 30; // every socket heartbeats once per 30 s, spread over the slots
 
 let conns: ClientConnection[] = [];
+const groupOf = new WeakMap<ClientConnection, string>();
 let dropped = 0;
 const fanout = new FanoutRecorder();
 const rooms = new RoomsDriver();
@@ -73,6 +74,7 @@ async function open(spec: OpenSpec): Promise<OpenResult> {
       try {
         await conn.open(spec.timeoutMs);
         conns.push(conn);
+        groupOf.set(conn, spec.group);
         result.opened++;
       } catch (err) {
         result.failed++;
@@ -85,8 +87,15 @@ async function open(spec: OpenSpec): Promise<OpenResult> {
 }
 
 function status(): Status {
+  const openByGroup: Record<string, number> = {};
+  for (const c of conns) {
+    if (!c.isOpen()) continue;
+    const g = groupOf.get(c) ?? '';
+    openByGroup[g] = (openByGroup[g] ?? 0) + 1;
+  }
   return {
     open: conns.filter((c) => c.isOpen()).length,
+    openByGroup,
     dropped,
     pendingReplies: conns.reduce((n, c) => n + c.pendingReplies(), 0),
     fanout: fanout.snapshot(),

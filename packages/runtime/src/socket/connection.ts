@@ -83,6 +83,10 @@ export class Connection<A = unknown> implements ChannelHost<A> {
 
   /** Decodes and handles one frame; throws ProtocolError for undecodable input. */
   handleFrame(data: Buffer, binary: boolean): void {
+    // Frames still arriving after the server closed this socket (during the
+    // close handshake) are dropped undecoded: otherwise a client streaming
+    // junk gets one protocol-error log line per frame instead of one.
+    if (this.closed) return;
     this.lastSeen = Date.now();
     const msg = binary ? this.serializer.decodeBinary(data) : this.serializer.decodeText(data.toString('utf8'));
     this.endpoint.stats.messagesIn++;

@@ -4,7 +4,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { showFrame as show, matchFrame, RefMap, type RecordedFrame } from './frame-match';
 import { RawClient, type Received } from './raw-client';
 
-export const TRANSCRIPT_DIR = path.resolve(__dirname, '../../../../../shared/spec/phoenix-transcripts');
+/** Frames captured from real Phoenix 1.8.12 (a copy of shared/spec/phoenix-transcripts, kept with the tests). */
+export const TRANSCRIPT_DIR = path.resolve(__dirname, '../transcripts');
 
 /** One line of a capture (see the transcripts' README for the fields). */
 export interface Line {

@@ -11,9 +11,21 @@ const messageText = z
     return n >= 1 && n <= MAX_MESSAGE_CODE_POINTS;
   }, 'message must be 1-4000 characters');
 
-const meta = z
-  .record(z.string(), z.unknown())
-  .refine((m) => Buffer.byteLength(JSON.stringify(m)) <= MAX_META_BYTES, 'meta must be at most 4 KiB of JSON');
+/**
+ * JSON.stringify throws (stack overflow) on meta nested a few thousand
+ * levels deep, which fits in one 64 KiB frame; zod does not catch a throwing
+ * refinement, so the handler would crash the channel instead of answering
+ * `invalid_payload`. Such a meta is never 4 KiB of JSON anyway.
+ */
+function metaBytes(m: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(m));
+  } catch {
+    return Infinity;
+  }
+}
+
+const meta = z.record(z.string(), z.unknown()).refine((m) => metaBytes(m) <= MAX_META_BYTES, 'meta must be at most 4 KiB of JSON');
 
 export const messageId = z.union([z.string().regex(/^\d{1,19}$/), z.number().int().nonnegative()]).transform(String);
 

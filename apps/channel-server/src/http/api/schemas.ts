@@ -29,6 +29,20 @@ export const broadcastBody = z
   .strict()
   .refine((b) => !(b.payload !== undefined && b.payload_base64 !== undefined), 'give payload or payload_base64, not both');
 
+/**
+ * `result` and `error` are stored as JSON and published; JSON.stringify
+ * overflows the stack on values nested a few thousand levels deep, which
+ * must be a 400 here rather than a 500 from the store.
+ */
+function encodable(v: unknown): boolean {
+  try {
+    JSON.stringify(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const jobBody = z
   .object({
     owner_id: z.string().min(1).max(200).optional(),
@@ -36,8 +50,8 @@ export const jobBody = z
     percent: z.number().min(0).max(100).optional(),
     stage: z.string().max(200).optional(),
     message: z.string().max(4000).optional(),
-    result: z.unknown().optional(),
-    error: z.unknown().optional(),
+    result: z.unknown().optional().refine(encodable, 'result is nested too deeply to encode'),
+    error: z.unknown().optional().refine(encodable, 'error is nested too deeply to encode'),
   })
   .strict();
 
