@@ -159,7 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sameHostOrigin: production && checkOrigin === null,
     maxFrameBytes: intVar(env, 'MAX_FRAME_BYTES', 65536, 256, 64 * 1024 * 1024),
     rateLimit: rateLimitVar(env, 'RATE_LIMIT', '50/100'),
-    joinRateLimit: rateLimitVar(env, 'JOIN_RATE_LIMIT', '10/20'),
+    joinRateLimit: rateLimitVar(env, 'JOIN_RATE_LIMIT', '20/200'),
     maxChannelsPerSocket: intVar(env, 'MAX_CHANNELS_PER_SOCKET', 100, 1, 100000),
     maxSocketsPerUser: intVar(env, 'MAX_SOCKETS_PER_USER', 20, 1, 100000),
     // Below 64 KiB a single ordinary burst (a join reply with history) would trip it.

@@ -37,7 +37,7 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-export async function startCluster(extraEnv: Record<string, string> = {}): Promise<Cluster> {
+export async function startCluster(): Promise<Cluster> {
   const cleanups: Array<() => Promise<unknown>> = [];
   const close = async () => {
     for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
@@ -53,7 +53,7 @@ export async function startCluster(extraEnv: Record<string, string> = {}): Promi
     await Promise.all(
       NODE_IDS.map(async (id) => {
         nodes[id] = await startServer(
-          securedEnv({ REDIS_URL: redis.url, DATABASE_URL: db.url, NODE_ID: id, LOG_LEVEL: 'info', ...extraEnv }),
+          securedEnv({ REDIS_URL: redis.url, DATABASE_URL: db.url, NODE_ID: id, LOG_LEVEL: 'info' }),
         );
       }),
     );

@@ -35,6 +35,25 @@ describe('LongPoll through a round-robin balancer', () => {
     await cluster?.close();
   });
 
+  // What a failed run needs to be understood: the client's own log and the routing it caused.
+  let current: { lp?: Member; passed: boolean } = { passed: false };
+  beforeEach(() => {
+    current = { passed: false };
+  });
+  afterEach(() => {
+    if (current.passed || !current.lp) return;
+    const lp = current.lp;
+    console.log(
+      [
+        `LongPoll client ${lp.user}: closes ${JSON.stringify(lp.closes)}, token now ${(lp.socket as any).conn?.token}`,
+        ...lp.log.slice(-60),
+        'routing:',
+        ...routing.seen.slice(-60).map((m) => `${m.from} -> ${m.to}: ${m.t}`),
+        cluster.logs(),
+      ].join('\n'),
+    );
+  });
+
   describe.each(VERSIONS)('phoenix.js %s', (version, phx, needsXhr) => {
     beforeAll(() => {
       if (needsXhr) installXhr();
@@ -52,6 +71,7 @@ describe('LongPoll through a round-robin balancer', () => {
       const firstRouted = routing.seen.length;
       const lpUser = `lp-${version}`;
       const lp = await members.join(claims(lpUser), topic, { target: () => cluster.lb.url, longpoll: true, phx });
+      current.lp = lp;
       expect((lp.socket as any).transport).toBe((phx as any).LongPoll);
       const token: string = (lp.socket as any).conn.token;
       const owner = Buffer.from(token.split('.')[0], 'base64url').toString('utf8');
@@ -96,6 +116,7 @@ describe('LongPoll through a round-robin balancer', () => {
       expect(new Set(routed.map((m) => m.from)).size).toBe(2);
 
       lp.socket.disconnect();
+      current.passed = true;
     });
   });
 
@@ -103,6 +124,7 @@ describe('LongPoll through a round-robin balancer', () => {
     const topic = `session:lp-kill-${rand}`;
     const claims = (user: string) => ({ sub: user, name: user, role: 'student', sessions: '*' as const });
     const lp = await members.join(claims('lp-survivor'), topic, { target: () => cluster.lb.url, longpoll: true });
+    current.lp = lp;
     const token: string = (lp.socket as any).conn.token;
     const owner = Buffer.from(token.split('.')[0], 'base64url').toString('utf8') as NodeId;
     const others = NODE_IDS.filter((n) => n !== owner);
@@ -118,5 +140,6 @@ describe('LongPoll through a round-robin balancer', () => {
     await waitFor(() => watcher.of('chat:added').some((m) => m.id === r.response.id), 'the push on the watcher', 10_000);
     const said = await pushAndWait(watcher.channel, 'chat:new', { message: 'hello again' });
     await waitFor(() => lp.of('chat:added').some((m) => m.id === said.response.id), 'the broadcast on the LongPoll client', 10_000);
-   }, 60_000);
+    current.passed = true;
+  }, 60_000);
 });

@@ -31,6 +31,8 @@ export interface Member {
   readonly joinErrors: any[];
   /** close codes of the socket, in order */
   readonly closes: number[];
+  /** phoenix.js's own log of the socket (transport events, pushes, receives), for failure reports */
+  readonly log: string[];
   of(event: string): any[];
   /** user id -> number of metas, as this client's Presence sees it */
   presenceCounts(): Record<string, number>;
@@ -71,7 +73,9 @@ export class Members {
     const phx = opts.phx ?? phoenix18;
     const token = signToken(claims);
     const base = opts.target().replace(/^http/, 'ws');
+    const log: string[] = [];
     const socket: PhxSocket = new phx.Socket(`${base}/socket`, {
+      logger: (kind: string, msg: string, data: unknown) => log.push(`${Date.now()} ${kind}: ${msg} ${JSON.stringify(data) ?? ''}`.slice(0, 300)),
       transport: opts.longpoll ? (phx as any).LongPoll : (routedWebSocket(opts.target) as any),
       params: { token },
       timeout: 5000,
@@ -111,6 +115,7 @@ export class Members {
       joinReplies,
       joinErrors,
       closes,
+      log,
       of: (name) => events.filter((e) => e.event === name).map((e) => e.payload),
       presenceCounts: () => {
         const out: Record<string, number> = {};

@@ -45,14 +45,14 @@ async function longpollConnect(sub: string): Promise<{ status: number; token?: s
 describe('RATE_LIMIT (inbound events per socket)', () => {
   it('lets a burst through, answers the excess `rate_limited`, and recovers at the sustained rate', async () => {
     const c = await connect('rl-burst');
-    const joined = await c.join('session:rl-1'); // takes one token
+    const joined = await c.join('session:rl-1'); // joins have their own budget
     expect(joined.status).toBe('ok');
     const refs = Array.from({ length: 30 }, () => c.push('session:rl-1', 'no_such_event', {}, joined.joinRef));
     const replies = await Promise.all(refs.map((r) => c.reply(r)));
     const reasons = replies.map((r) => r.response.reason);
-    // 19 tokens were left; a token or two may refill while the 30 frames arrive.
-    expect(reasons.slice(0, 19)).toEqual(Array(19).fill('unknown_event'));
-    expect(reasons.filter((r) => r === 'rate_limited').length).toBeGreaterThanOrEqual(8);
+    // The burst of 20 passes; a token or two may refill while the 30 frames arrive.
+    expect(reasons.slice(0, 20)).toEqual(Array(20).fill('unknown_event'));
+    expect(reasons.filter((r) => r === 'rate_limited').length).toBeGreaterThanOrEqual(7);
     expect(reasons.every((r) => r === 'unknown_event' || r === 'rate_limited')).toBe(true);
     expect(replies.every((r) => r.status === 'error')).toBe(true);
     expect(c.isOpen).toBe(true);

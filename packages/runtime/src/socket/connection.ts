@@ -106,7 +106,9 @@ export class Connection<A = unknown> implements ChannelHost<A> {
       this.replyRaw(channel ? channel.joinRef : msg.joinRef, msg.ref, msg.topic, 'error', DRAINING);
       return;
     }
-    if (this.rateLimit) {
+    // Joins have their own budget (JOIN_RATE_LIMIT), sized so a client can
+    // rejoin all its channels at once after a reconnect.
+    if (this.rateLimit && msg.event !== 'phx_join') {
       const decision = this.rateLimit.take();
       if (decision !== 'allow') {
         this.endpoint.stats.rateLimited++;
