@@ -50,6 +50,10 @@ export async function startCluster(): Promise<Cluster> {
     const nodes = {} as Record<NodeId, ServerProcess>;
     const killed = new Set<NodeId>();
     cleanups.push(() => Promise.all(NODE_IDS.map((id) => nodes[id]?.kill())));
+    // A test process that dies without running afterAll must not leave nodes behind.
+    const killOnExit = () => NODE_IDS.forEach((id) => nodes[id]?.child.kill('SIGKILL'));
+    process.once('exit', killOnExit);
+    cleanups.push(async () => process.off('exit', killOnExit));
     await Promise.all(
       NODE_IDS.map(async (id) => {
         nodes[id] = await startServer(

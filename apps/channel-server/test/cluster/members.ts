@@ -56,7 +56,11 @@ export class Members {
   async join(claims: TestClaims, topic: string, opts: MemberOptions): Promise<Member> {
     const member = this.open(claims, topic, opts);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${claims.sub} could not join ${topic}`)), 10_000);
+      const timer = setTimeout(() => {
+        clearInterval(check);
+        const why = [`closes ${JSON.stringify(member.closes)}`, ...member.log.slice(-15)].join('\n  ');
+        reject(new Error(`${claims.sub} could not join ${topic} within 10 s:\n  ${why}`));
+      }, 10_000);
       const check = setInterval(() => {
         if (member.joinReplies.length === 0 && member.joinErrors.length === 0) return;
         clearTimeout(timer);
@@ -94,9 +98,10 @@ export class Members {
     const joinReplies: any[] = [];
     const joinErrors: any[] = [];
     const origOnMessage = channel.onMessage.bind(channel);
-    channel.onMessage = (event: string, payload: any, ref: any) => {
-      if (!event.startsWith('phx_') && !event.startsWith('chan_reply_')) events.push({ event, payload });
-      return origOnMessage(event, payload, ref);
+    channel.onMessage = (event: string | null, payload: any, ref: any) => {
+      // phoenix.js also runs this for a push that times out after its socket was torn down (event null).
+      if (typeof event === 'string' && !event.startsWith('phx_') && !event.startsWith('chan_reply_')) events.push({ event, payload });
+      return origOnMessage(event as string, payload, ref);
     };
     // phoenix.js keeps these hooks and runs them again for every rejoin.
     channel
