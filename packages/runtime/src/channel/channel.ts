@@ -31,6 +31,9 @@ export class Channel<A = unknown> implements ChannelContext<A>, Subscriber {
   busy = false;
   private readonly host: ChannelHost<A>;
   private pendingPushes: Frame[] | null = null;
+  /** broadcasts that arrived while joining, sent after the join reply */
+  private held: Array<{ frame: Frame | null; msg: Broadcast }> | null = null;
+  private subscribed = false;
   private terminateHooks: Array<(reason: TerminateReason) => void> | null = null;
   private stopRequested = false;
   /** set while a handler runs, so afterReply() can defer until its reply */
@@ -92,11 +95,16 @@ export class Channel<A = unknown> implements ChannelContext<A>, Subscriber {
 
   // ---- Subscriber (fastlane) ------------------------------------------
 
-  deliverFrame(frame: Frame): void {
-    this.host.send(frame);
+  deliverFrame(frame: Frame, msg: Broadcast): void {
+    if (this.phase === 'joining') (this.held ??= []).push({ frame, msg });
+    else this.host.send(frame);
   }
 
   deliverBroadcast(msg: Broadcast): void {
+    if (this.phase === 'joining') {
+      (this.held ??= []).push({ frame: null, msg });
+      return;
+    }
     if (this.phase !== 'joined') return;
     if (!this.def.handleOut) {
       this.host.send(this.host.serializer.encodeBroadcast(msg.topic, msg.event, msg.payload));
@@ -111,16 +119,39 @@ export class Channel<A = unknown> implements ChannelContext<A>, Subscriber {
 
   // ---- lifecycle, driven by the socket ---------------------------------
 
-  /** The join succeeded: reply first, then what was pushed during join. */
-  markJoined(): void {
-    this.phase = 'joined';
+  /** Subscribed before `join` runs: what is broadcast meanwhile is held, not lost. */
+  subscribeEarly(): void {
+    this.subscribed = true;
     this.host.pubsub.subscribe(this.topic, this);
   }
 
+  markJoined(): void {
+    this.phase = 'joined';
+  }
+
+  /** After the join reply: what was pushed during join, then held broadcasts. */
   flushPendingPushes(): void {
     const pending = this.pendingPushes;
     this.pendingPushes = null;
     if (pending) for (const f of pending) this.host.send(f);
+    const held = this.held;
+    this.held = null;
+    if (!held) return;
+    const keep = this.def.keepHeldBroadcast;
+    for (const { frame, msg } of held) {
+      if (this.phase !== 'joined') return;
+      if (keep) {
+        let kept = true;
+        try {
+          kept = keep.call(this.def, msg.event, decodeBroadcastPayload(msg), this);
+        } catch (err) {
+          this.host.logger.error({ err, topic: this.topic }, 'keepHeldBroadcast failed');
+        }
+        if (!kept) continue;
+      }
+      if (frame) this.host.send(frame);
+      else this.deliverBroadcast(msg);
+    }
   }
 
   sendReply(ref: Ref, reply: Reply): void {
@@ -159,17 +190,33 @@ export class Channel<A = unknown> implements ChannelContext<A>, Subscriber {
     this.host.send(this.host.serializer.encodeMessage(this.joinRef, this.joinRef, this.topic, 'phx_error', CRASH_PAYLOAD));
   }
 
+  /** A join that was refused or crashed: undo the early subscription, run no hooks. */
+  abandon(): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    this.pendingPushes = null;
+    this.held = null;
+    if (this.subscribed) {
+      this.subscribed = false;
+      this.host.pubsub.unsubscribe(this.topic, this);
+    }
+    this.host.forget(this);
+  }
+
   /** Ends the channel without sending anything (transport gone, duplicate join). */
   terminate(reason: TerminateReason): void {
     if (this.phase === 'closed') return;
-    const wasJoined = this.phase === 'joined';
     this.phase = 'closed';
     const deferred = this.afterReplyHooks;
     this.afterReplyHooks = null;
     this.inHandler = false;
     if (deferred) for (const fn of deferred) fn();
     this.pendingPushes = null;
-    if (wasJoined) this.host.pubsub.unsubscribe(this.topic, this);
+    this.held = null;
+    if (this.subscribed) {
+      this.subscribed = false;
+      this.host.pubsub.unsubscribe(this.topic, this);
+    }
     this.host.forget(this);
     const hooks = this.terminateHooks;
     this.terminateHooks = null;

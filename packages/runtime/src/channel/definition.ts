@@ -36,6 +36,13 @@ export interface ChannelDefinition<A = unknown> {
   events?: Readonly<Record<string, EventHandler<A>>>;
   handleIn?(event: string, payload: unknown, ctx: ChannelContext<A>): HandlerResult;
   intercept?: readonly string[];
+  /**
+   * The channel subscribes before `join` runs, so nothing broadcast while
+   * the join reads its state is lost; those broadcasts are held and sent
+   * after the reply. This filter drops the ones the reply already contains
+   * (e.g. messages the join's history query returned). Default: keep all.
+   */
+  keepHeldBroadcast?(event: string, payload: unknown, ctx: ChannelContext<A>): boolean;
   handleOut?(event: string, payload: unknown, ctx: ChannelContext<A>): void;
   terminate?(reason: TerminateReason, ctx: ChannelContext<A>): void | Promise<void>;
 }

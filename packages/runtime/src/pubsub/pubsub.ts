@@ -87,7 +87,7 @@ export class PubSub {
           frame = serializer.encodeBroadcast(msg.topic, msg.event, msg.payload);
           cache[serializer.id] = frame;
         }
-        sub.deliverFrame(frame);
+        sub.deliverFrame(frame, msg);
       }
       delivered++;
     }

@@ -13,6 +13,7 @@ export interface Subscriber {
   readonly serializer: Serializer | null;
   /** events this subscriber wants to see as a Broadcast (handle_out) */
   readonly intercepts: ReadonlySet<string> | null;
-  deliverFrame(frame: Frame): void;
+  /** `msg` is the broadcast the frame encodes (for subscribers that must look at it) */
+  deliverFrame(frame: Frame, msg: Broadcast): void;
   deliverBroadcast(msg: Broadcast): void;
 }

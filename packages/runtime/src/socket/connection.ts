@@ -177,6 +177,7 @@ export class Connection<A = unknown> implements ChannelHost<A> {
     const channel = new Channel<A>(this, def, msg.topic, msg.joinRef);
     this.channels.set(msg.topic, channel);
     channel.busy = true;
+    channel.subscribeEarly();
     let result: Reply | Promise<Reply>;
     try {
       result = def.join(msg.topic, msg.payload, channel);
@@ -200,8 +201,7 @@ export class Connection<A = unknown> implements ChannelHost<A> {
       return;
     }
     if (reply.status !== 'ok') {
-      this.forget(channel);
-      channel.phase = 'closed';
+      channel.abandon();
       channel.sendReply(msg.ref, reply);
       this.closeDuplicate(msg.topic, duplicateOf);
       this.drain(channel);
@@ -237,8 +237,7 @@ export class Connection<A = unknown> implements ChannelHost<A> {
 
   private joinFailed(channel: Channel<A>, msg: InboundMessage, err: unknown, duplicateOf: { joinRef: Ref } | undefined): void {
     this.logger.error({ err, topic: msg.topic }, 'join crashed');
-    this.forget(channel);
-    channel.terminate('crash');
+    channel.abandon();
     if (this.closed) return;
     channel.sendReply(msg.ref, JOIN_CRASHED);
     this.closeDuplicate(msg.topic, duplicateOf);

@@ -34,9 +34,13 @@ export async function joinSession(deps: ChannelDeps, topic: string, params: unkn
       recovered = page.length <= SINCE_CAP;
       messages = page.slice(0, SINCE_CAP);
     } else {
-      messages = await deps.store.latestMessages(sessionId, history ?? DEFAULT_HISTORY);
+      const n = history ?? DEFAULT_HISTORY;
+      messages = n === 0 ? [] : await deps.store.latestMessages(sessionId, n);
     }
     ctx.state.sessionId = sessionId;
+    // Broadcasts held during the join that the reply already contains are dropped (see keepHeldMessage).
+    const last = messages.length > 0 ? Number(messages[messages.length - 1].id) : since ? Number(since) : 0;
+    ctx.state.replayedUpTo = last;
     return ok({ session, messages, recovered });
   } catch (err) {
     return unavailableOrThrow(err);
@@ -52,4 +56,19 @@ export function trackMember(deps: ChannelDeps, ctx: ChannelContext<SocketAssigns
   ctx.push('presence_state', deps.tracker.list(ctx.topic));
   deps.tracker.track(ctx, ctx.topic, identity.sub, { name: identity.name, role: identity.role, online_at: Date.now() });
   ctx.onTerminate(() => deps.tracker.untrackOwner(ctx));
+}
+
+/**
+ * The channel subscribes before the history query runs, so a message stored
+ * meanwhile is never missed; if the query already returned it, its live
+ * broadcast (chat:added or a persisted API event, both carrying the stored
+ * id) is dropped so the client sees it exactly once.
+ */
+export function keepHeldMessage(event: string, payload: unknown, ctx: ChannelContext<SocketAssigns>): boolean {
+  if (event === 'message:updated' || event === 'message:deleted') return true;
+  const p = payload as { id?: unknown; inserted_at?: unknown } | null;
+  if (!p || typeof p !== 'object' || typeof p.inserted_at !== 'string') return true;
+  const id = typeof p.id === 'string' || typeof p.id === 'number' ? Number(p.id) : NaN;
+  const upTo = typeof ctx.state.replayedUpTo === 'number' ? ctx.state.replayedUpTo : 0;
+  return !(id <= upTo);
 }

@@ -5,7 +5,7 @@ import type { ChannelDeps } from '../deps';
 import { chatNewHandler } from './chat';
 import { sessionControlHandler } from './control';
 import { messageDeleteHandler, messageEditHandler } from './edits';
-import { joinSession, trackMember } from './join';
+import { joinSession, keepHeldMessage, trackMember } from './join';
 import { frameShareHandler, typingHandler } from './live-events';
 
 /** `session:{id}`: a live coaching session (CONTRACT §5.1). */
@@ -14,6 +14,7 @@ export function sessionChannel(deps: ChannelDeps) {
     topic: 'session:*',
     join: (topic, params, ctx) => joinSession(deps, topic, params, ctx),
     afterJoin: (ctx) => trackMember(deps, ctx),
+    keepHeldBroadcast: keepHeldMessage,
     events: {
       'chat:new': (p, ctx) => chatNewHandler(deps, p, ctx),
       'session:control': (p, ctx) => sessionControlHandler(deps, p, ctx),
