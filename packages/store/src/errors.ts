@@ -16,6 +16,11 @@ export class StoreInputError extends Error {
   override readonly name = 'StoreInputError';
 }
 
+/** An append with `requireOpen` to a session that has ended; nothing was written. */
+export class SessionEndedError extends Error {
+  override readonly name = 'SessionEndedError';
+}
+
 // Connection-level failures from node's sockets and from pg / pg-pool.
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',

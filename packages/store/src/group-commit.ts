@@ -95,7 +95,7 @@ export class GroupCommitter {
         batch.forEach((w) => this.settle(w, () => w.reject(failure)));
         continue;
       }
-      const rows = results.filter((r) => !r.duplicate).length;
+      const rows = results.filter((r) => !r.duplicate && !r.refused).length;
       this.stats.batches += 1;
       this.stats.rows += rows;
       batch.forEach((w, i) => this.settle(w, () => w.resolve(results[i])));

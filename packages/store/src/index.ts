@@ -1,7 +1,7 @@
 export { openStore, Store } from './store';
 export type { StoreOptions, StoreStats } from './store';
 export type { StoreLogger } from './backend';
-export { StoreUnavailableError, StoreInputError } from './errors';
+export { StoreUnavailableError, StoreInputError, SessionEndedError } from './errors';
 export type { NewMessage, WriteResult } from './message-writer';
 export type { Joiner, SessionMutation, SessionUpdateResult } from './sessions';
 export type { StoredJob } from './rows';

@@ -26,11 +26,15 @@ export interface NewMessage {
 export interface PendingWrite {
   message: NewMessage;
   idempotencyKey?: string;
+  /** refuse the write if the session has ended (members' chat), checked under the lock */
+  requireOpen?: boolean;
 }
 
 export interface WriteResult {
   message: Message;
   duplicate: boolean;
+  /** set instead of writing when `requireOpen` met an ended session */
+  refused?: 'session_ended';
 }
 
 /**
@@ -55,6 +59,14 @@ async function drawIds(tx: Db, n: number): Promise<number[]> {
   return rowsOf<{ id: string }>(result)
     .map((r) => Number(r.id))
     .sort((a, b) => a - b);
+}
+
+async function endedSessions(tx: Db, sessionIds: readonly string[]): Promise<Set<string>> {
+  const rows = await tx
+    .select({ id: sessions.sessionId })
+    .from(sessions)
+    .where(and(inArray(sessions.sessionId, [...sessionIds]), eq(sessions.status, 'ended')));
+  return new Set(rows.map((r) => r.id));
 }
 
 const pairKey = (sessionId: string, key: string) => `${sessionId}\u0000${key}`;
@@ -82,14 +94,34 @@ async function findOriginals(tx: Db, writes: readonly PendingWrite[]): Promise<M
 }
 
 /** Inserts `writes` in order; results line up with `writes`. */
-export async function writeMessages(tx: Db, writes: readonly PendingWrite[], now: Date): Promise<WriteResult[]> {
+export async function writeMessages(tx: Db, writes: readonly PendingWrite[], now: Date, locked = false): Promise<WriteResult[]> {
   const sessionIds = [...new Set(writes.map((w) => w.message.session_id))].sort();
-  await lockSessions(tx, sessionIds);
-  // A persisted broadcast may be the first thing a session ever sees.
-  await tx
-    .insert(sessions)
-    .values(sessionIds.map((id) => ({ sessionId: id, status: 'waiting', createdAt: +now, updatedAt: +now })))
-    .onConflictDoNothing();
+  if (!locked) {
+    await lockSessions(tx, sessionIds);
+    // A persisted broadcast may be the first thing a session ever sees.
+    await tx
+      .insert(sessions)
+      .values(sessionIds.map((id) => ({ sessionId: id, status: 'waiting', createdAt: +now, updatedAt: +now })))
+      .onConflictDoNothing();
+  }
+
+  // The "session ended" rule is checked here, once per batch and under the
+  // session lock, instead of a separate read before every append.
+  const endedIds = writes.some((w) => w.requireOpen) ? await endedSessions(tx, sessionIds) : null;
+  if (endedIds && endedIds.size > 0) {
+    const open: PendingWrite[] = [];
+    const slots: number[] = [];
+    writes.forEach((w, i) => {
+      if (!(w.requireOpen && endedIds.has(w.message.session_id))) {
+        open.push(w);
+        slots.push(i);
+      }
+    });
+    const written = open.length > 0 ? await writeMessages(tx, open, now, true) : [];
+    const results: WriteResult[] = writes.map((w) => ({ message: null as unknown as Message, duplicate: false, refused: 'session_ended' }));
+    slots.forEach((slot, k) => (results[slot] = written[k]));
+    return results;
+  }
 
   const originals = await findOriginals(tx, writes);
   // Each write either inserts a new row (`fresh`) or repeats a key seen before.

@@ -5,7 +5,7 @@ import type { Backend, StoreLogger } from './backend';
 import type { Db } from './db';
 import { withDeadline } from './deadline';
 import { HealthGate } from './health-gate';
-import { StoreUnavailableError, toStoreError } from './errors';
+import { SessionEndedError, StoreUnavailableError, toStoreError } from './errors';
 import { type CommitStats, GroupCommitter } from './group-commit';
 import * as jobs from './jobs';
 import { type NewMessage, type WriteResult, writeMessages } from './message-writer';
@@ -112,13 +112,15 @@ export class Store {
   }
 
   /** Resolves once the row is committed; ids grow in commit order within a session. */
-  async appendMessage(message: NewMessage, opts: { idempotencyKey?: string } = {}): Promise<WriteResult> {
+  async appendMessage(message: NewMessage, opts: { idempotencyKey?: string; requireOpen?: boolean } = {}): Promise<WriteResult> {
     if (this.closed) throw new StoreUnavailableError('store is closed');
     messages.requireNewMessage(message);
     const idempotencyKey = messages.requireIdempotencyKey(opts.idempotencyKey);
     this.gate.check();
     try {
-      return await this.committer.submit({ message, idempotencyKey });
+      const result = await this.committer.submit({ message, idempotencyKey, requireOpen: opts.requireOpen });
+      if (result.refused === 'session_ended') throw new SessionEndedError(`session ${message.session_id} has ended`);
+      return result;
     } catch (err) {
       this.gate.failed(err);
       throw err;

@@ -1,5 +1,6 @@
 import type { MessageType } from '@cinder/contract';
 import { errorReason, ok, type ChannelContext, type Reply } from '@cinder/runtime';
+import { SessionEndedError } from '@cinder/store';
 import type { SocketAssigns } from '../assigns';
 import type { ChannelDeps } from '../deps';
 import { parsePayload } from '../invalid-payload';
@@ -20,20 +21,23 @@ export async function chatNewHandler(deps: ChannelDeps, payload: unknown, ctx: C
   if (!mayPostType(identity.role, type)) return errorReason('forbidden');
   const sessionId = ctx.state.sessionId as string;
   try {
-    const session = await deps.store.getSession(sessionId);
-    if (session?.status === 'ended') return errorReason('session_ended');
-    const { message } = await deps.store.appendMessage({
-      session_id: sessionId,
-      type,
-      author_role: identity.role,
-      author_id: identity.sub,
-      message: parsed.value.message,
-      meta: parsed.value.meta ?? {},
-    });
+    // The ended-session rule is checked inside the group-commit transaction.
+    const { message } = await deps.store.appendMessage(
+      {
+        session_id: sessionId,
+        type,
+        author_role: identity.role,
+        author_id: identity.sub,
+        message: parsed.value.message,
+        meta: parsed.value.meta ?? {},
+      },
+      { requireOpen: true },
+    );
     // Committed: acknowledge first, then deliver (even if this channel ended meanwhile).
     ctx.afterReply(() => ctx.broadcast('chat:added', message));
     return ok({ id: message.id, inserted_at: message.inserted_at });
   } catch (err) {
+    if (err instanceof SessionEndedError) return errorReason('session_ended');
     return unavailableOrThrow(err);
   }
 }
