@@ -1,3 +1,4 @@
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt, { type Algorithm } from 'jsonwebtoken';
 import { normalizeRole, type Identity } from './identity';
 
@@ -18,15 +19,20 @@ function idList(value: unknown): readonly string[] | '*' | null {
  * `nbf` are enforced.
  */
 export class TokenVerifier {
-  private readonly key: string;
+  /**
+   * A KeyObject built once: handed a string, jsonwebtoken first tries to
+   * parse it as a PEM public key on every single verification, which made
+   * connecting CPU-bound.
+   */
+  private readonly key: KeyObject;
   private readonly algorithms: Algorithm[];
 
   constructor(opts: { secret: string | null; publicKey: string | null }) {
     if (opts.publicKey) {
-      this.key = opts.publicKey;
+      this.key = createPublicKey(opts.publicKey);
       this.algorithms = ['RS256', 'ES256'];
     } else if (opts.secret) {
-      this.key = opts.secret;
+      this.key = createSecretKey(Buffer.from(opts.secret, 'utf8'));
       this.algorithms = ['HS256'];
     } else {
       throw new Error('TokenVerifier needs a secret or a public key');
