@@ -26,7 +26,9 @@ export interface Cluster {
   url(node: NodeId): string;
   /** kill -9 */
   kill(node: NodeId): Promise<void>;
-  /** starts a killed node again with the same env and port */
+  /** SIGTERM (graceful drain) and wait for exit; returns the exit code */
+  terminate(node: NodeId): Promise<number | null>;
+  /** starts a killed or terminated node again with the same env and port */
   restart(node: NodeId): Promise<ServerProcess>;
   /** GET /readyz of one node */
   readyz(node: NodeId): Promise<{ status: number; body: any }>;
@@ -37,7 +39,15 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-export async function startCluster(): Promise<Cluster> {
+export interface ClusterOptions {
+  /**
+   * The nodes' DATABASE_URL, e.g. a private Postgres a test restarts; by
+   * default a fresh database on the machine's Postgres (dropped on close).
+   */
+  databaseUrl?: string;
+}
+
+export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const cleanups: Array<() => Promise<unknown>> = [];
   const close = async () => {
     for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
@@ -45,8 +55,12 @@ export async function startCluster(): Promise<Cluster> {
   try {
     const redis = await startPrivateRedis();
     cleanups.push(() => redis.close());
-    const db = await createTestDatabase('cinder_cluster');
-    cleanups.push(() => db.drop());
+    let databaseUrl = opts.databaseUrl;
+    if (databaseUrl === undefined) {
+      const db = await createTestDatabase('cinder_cluster');
+      cleanups.push(() => db.drop());
+      databaseUrl = db.url;
+    }
     const nodes = {} as Record<NodeId, ServerProcess>;
     const killed = new Set<NodeId>();
     cleanups.push(() => Promise.all(NODE_IDS.map((id) => nodes[id]?.kill())));
@@ -57,7 +71,7 @@ export async function startCluster(): Promise<Cluster> {
     await Promise.all(
       NODE_IDS.map(async (id) => {
         nodes[id] = await startServer(
-          securedEnv({ REDIS_URL: redis.url, DATABASE_URL: db.url, NODE_ID: id, LOG_LEVEL: 'info' }),
+          securedEnv({ REDIS_URL: redis.url, DATABASE_URL: databaseUrl, NODE_ID: id, LOG_LEVEL: 'info' }),
         );
       }),
     );
@@ -80,6 +94,10 @@ export async function startCluster(): Promise<Cluster> {
       async kill(node) {
         killed.add(node);
         await nodes[node].kill();
+      },
+      async terminate(node) {
+        killed.add(node);
+        return nodes[node].stop();
       },
       async restart(node) {
         const old = nodes[node];
