@@ -7,21 +7,15 @@
  * committed, so it draws larger ids and commits later: within a session, id
  * order is commit order, and a reader never sees a smaller id appear later.
  */
-import type { AuthorRole, Message, MessageType } from '@cinder/contract';
+import type { Message } from '@cinder/contract';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './db';
 import { rowsOf } from './db';
 import { toMessage } from './rows';
 import { idempotencyKeys, messages, sessions } from './schema';
 
-export interface NewMessage {
-  session_id: string;
-  type: MessageType;
-  author_role: AuthorRole;
-  author_id: string;
-  message: string;
-  meta: Record<string, unknown>;
-}
+/** A Message before the store gives it an id and a timestamp. */
+export type NewMessage = Omit<Message, 'id' | 'inserted_at'>;
 
 export interface PendingWrite {
   message: NewMessage;

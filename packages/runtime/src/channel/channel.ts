@@ -194,6 +194,11 @@ export class Channel<A = unknown> implements ChannelContext<A>, Subscriber {
   abandon(): void {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
+    this.release();
+  }
+
+  /** Drops buffers, the subscription and the socket's table entry. */
+  private release(): void {
     this.pendingPushes = null;
     this.held = null;
     if (this.subscribed) {
@@ -211,13 +216,7 @@ export class Channel<A = unknown> implements ChannelContext<A>, Subscriber {
     this.afterReplyHooks = null;
     this.inHandler = false;
     if (deferred) for (const fn of deferred) fn();
-    this.pendingPushes = null;
-    this.held = null;
-    if (this.subscribed) {
-      this.subscribed = false;
-      this.host.pubsub.unsubscribe(this.topic, this);
-    }
-    this.host.forget(this);
+    this.release();
     const hooks = this.terminateHooks;
     this.terminateHooks = null;
     if (hooks) {
