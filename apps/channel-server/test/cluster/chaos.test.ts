@@ -137,22 +137,23 @@ describe('chaos under steady chat load', () => {
         rejoins: ch.member.joinReplies.length - 1,
         sightings: seen.length,
         distinct: counts.size,
-        seenTwice: [...counts].filter(([, n]) => n > 1).map(([id, n]) => ({ id, n, sightings: ch.sightings.filter((s) => s.id === id) })),
+        seenTwice: [...counts].filter(([, n]) => n > 1).map(([id, n]) => ({ n, ...diagnose(ch, id, pushOf(id), t0) })),
         notInHistory: [...counts.keys()].filter((id) => !idCounts.has(id)),
-        missed: unseen.filter((id) => !duringRedisOutage(pushOf(id))).map((id) => diagnoseMiss(ch, id, pushOf(id), t0)),
+        missed: unseen.filter((id) => !duringRedisOutage(pushOf(id))).map((id) => diagnose(ch, id, pushOf(id), t0)),
         missedDuringRedisOutage: unseen.filter((id) => duringRedisOutage(pushOf(id))).length,
       };
     });
 
     const summary = {
       pushes: pushes.length,
-      acked: acked.length,
-      refused: countOf(refused.map((p) => String(p.reason))),
-      unknownOutcome: pushes.filter((p) => p.status === 'timeout').length,
+      outcomes: Object.fromEntries(countOf(pushes.map((p) => (p.status === 'error' ? `error:${p.reason}` : String(p.status))))),
       history: history.length,
       unknownInHistory: pushes.filter((p) => p.status === 'timeout' && textCounts.has(p.text)).length,
       marks,
-      perClient: perClient.map((pc) => ({ ...pc, seenTwice: pc.seenTwice.length, missed: pc.missed.length, notInHistory: pc.notInHistory.length })),
+      perClient: perClient.map((pc, i) => ({
+        ...pc,
+        pushes: Object.fromEntries(countOf(chatters[i].pushes.map((p) => String(p.status)))),
+        seenTwice: pc.seenTwice.length, missed: pc.missed.length, notInHistory: pc.notInHistory.length })),
     };
     // The numbers of the run, for whoever reads the log.
     process.stdout.write(`chaos summary ${JSON.stringify(summary)}\n`);
@@ -200,17 +201,19 @@ function countOf(xs: readonly string[]): Map<string, number> {
   return m;
 }
 
-/** What a chatter saw around a message it never got, relative to the test start (ms). */
-function diagnoseMiss(ch: Chatter, id: string, push: Push | undefined, t0: number) {
+/** What a chatter saw around a message it missed or saw twice, in ms since the test start. */
+function diagnose(ch: Chatter, id: string, push: Push | undefined, t0: number) {
   const n = BigInt(id);
   const near = ch.sightings.filter((s) => {
     const d = BigInt(s.id) - n;
     return d >= -3n && d <= 3n;
   });
+  const first = near.find((s) => s.id === id)?.at ?? push?.sentAt ?? t0;
   return {
     id,
     push: push && { text: push.text, sentAt: push.sentAt - t0, doneAt: (push.doneAt ?? t0) - t0, status: push.status },
     nearbySightings: near.map((s) => ({ ...s, at: s.at - t0 })),
-    rejoins: ch.rejoins.map((r) => ({ ...r, at: r.at - t0 })),
+    // the (re)joins around then, with the `since` each sent
+    rejoins: ch.rejoins.filter((r) => Math.abs(r.at - first) < 3000).map((r) => ({ ...r, at: r.at - t0 })),
   };
 }
