@@ -55,9 +55,13 @@ export async function joinChatter(
     },
   });
   const sightings: Sighting[] = [];
-  member.channel.on('chat:added', (p: any) => sightings.push({ at: Date.now(), id: String(p.id), via: 'live' }));
-  // phoenix.js keeps join hooks for every rejoin; the first join (before this hook) saw an empty session.
-  member.channel.joinPush.receive('ok', (reply: any) => {
+  member.channel.on('chat:added', (p: any) => {
+    sightings.push({ at: Date.now(), id: String(p.id), via: 'live' });
+  });
+  // phoenix.js keeps join hooks for every rejoin (joinPush is not in its typings);
+  // the first join, before this hook, saw an empty session.
+  const joinPush = (member.channel as unknown as { joinPush: { receive(status: string, cb: (reply: any) => void): unknown } }).joinPush;
+  joinPush.receive('ok', (reply: any) => {
     for (const m of reply.messages) sightings.push({ at: Date.now(), id: String(m.id), via: 'join' });
   });
   self = {

@@ -25,7 +25,8 @@ export class Clients {
     const events: Array<{ event: string; payload: any }> = [];
     const origOnMessage = channel.onMessage.bind(channel);
     channel.onMessage = (event: string, payload: any, ref: any) => {
-      if (!event.startsWith('phx_') && !event.startsWith('chan_reply_')) events.push({ event, payload });
+      // phoenix.js reports a push that timed out after its socket closed with a null event.
+      if (typeof event === 'string' && !event.startsWith('phx_') && !event.startsWith('chan_reply_')) events.push({ event, payload });
       return origOnMessage(event, payload, ref);
     };
     const reply = await joinChannel(channel);
