@@ -22,6 +22,7 @@ describe('chaos under steady chat load', () => {
   let cluster: Cluster | undefined;
   const members = new Members();
   let running = false;
+  let load: Promise<unknown> = Promise.resolve();
   const sessionId = `chaos-${randomBytes(4).toString('hex')}`;
   const topic = `session:${sessionId}`;
 
@@ -33,6 +34,7 @@ describe('chaos under steady chat load', () => {
 
   afterAll(async () => {
     running = false;
+    await load; // each chatter has at most one push out, answered or timed out within 5 s
     members.closeAll();
     await cluster?.close();
     await pg?.close();
@@ -56,7 +58,7 @@ describe('chaos under steady chat load', () => {
     }
 
     running = true;
-    const load = Promise.all(chatters.map((ch) => chatSteadily(ch, () => running, GAP_MS)));
+    load = Promise.all(chatters.map((ch) => chatSteadily(ch, () => running, GAP_MS)));
     /** every chatter got an ok for a push it sent after `t` */
     const allAckedSince = async (what: string, t: number, timeoutMs = 20_000) => {
       await waitFor(() => chatters.every((ch) => ch.pushes.some((p) => p.status === 'ok' && p.sentAt > t)), what, timeoutMs);
@@ -175,7 +177,7 @@ describe('chaos under steady chat load', () => {
         missed: [],
       });
     }
-  }, 120_000);
+  }, 90_000);
 });
 
 /** Waits until history and what every chatter has seen stop changing. */

@@ -34,6 +34,8 @@ export class Channel<A = unknown> implements ChannelContext<A>, Subscriber {
   /** broadcasts that arrived while joining, sent after the join reply */
   private held: Array<{ frame: Frame | null; msg: Broadcast }> | null = null;
   private subscribed = false;
+  /** epoch ms until which live broadcasts are still checked against the join reply; 0: off */
+  private guardUntil = 0;
   private terminateHooks: Array<(reason: TerminateReason) => void> | null = null;
   private stopRequested = false;
   /** set while a handler runs, so afterReply() can defer until its reply */
@@ -97,7 +99,21 @@ export class Channel<A = unknown> implements ChannelContext<A>, Subscriber {
 
   deliverFrame(frame: Frame, msg: Broadcast): void {
     if (this.phase === 'joining') (this.held ??= []).push({ frame, msg });
-    else this.host.send(frame);
+    else if (this.guardUntil === 0 || this.keeps(msg)) this.host.send(frame);
+  }
+
+  /** Right after a join: is this live broadcast new to the client? */
+  private keeps(msg: Broadcast): boolean {
+    if (Date.now() > this.guardUntil) {
+      this.guardUntil = 0;
+      return true;
+    }
+    try {
+      return this.def.keepHeldBroadcast!.call(this.def, msg.event, decodeBroadcastPayload(msg), this);
+    } catch (err) {
+      this.host.logger.error({ err, topic: this.topic }, 'keepHeldBroadcast failed');
+      return true;
+    }
   }
 
   deliverBroadcast(msg: Broadcast): void {
@@ -136,8 +152,9 @@ export class Channel<A = unknown> implements ChannelContext<A>, Subscriber {
     if (pending) for (const f of pending) this.host.send(f);
     const held = this.held;
     this.held = null;
-    if (!held) return;
     const keep = this.def.keepHeldBroadcast;
+    if (keep && this.def.replayGuardMs) this.guardUntil = Date.now() + this.def.replayGuardMs;
+    if (!held) return;
     for (const { frame, msg } of held) {
       if (this.phase !== 'joined') return;
       if (keep) {

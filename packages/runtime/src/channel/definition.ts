@@ -43,6 +43,13 @@ export interface ChannelDefinition<A = unknown> {
    * (e.g. messages the join's history query returned). Default: keep all.
    */
   keepHeldBroadcast?(event: string, payload: unknown, ctx: ChannelContext<A>): boolean;
+  /**
+   * How long after the join live broadcasts still go through
+   * `keepHeldBroadcast` (ms, default 0). A database can make a row visible
+   * to the join's query before the writer hears its commit and broadcasts
+   * it, so the broadcast may arrive just after the reply that contained it.
+   */
+  replayGuardMs?: number;
   handleOut?(event: string, payload: unknown, ctx: ChannelContext<A>): void;
   terminate?(reason: TerminateReason, ctx: ChannelContext<A>): void | Promise<void>;
 }

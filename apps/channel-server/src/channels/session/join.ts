@@ -62,7 +62,9 @@ export function trackMember(deps: ChannelDeps, ctx: ChannelContext<SocketAssigns
  * The channel subscribes before the history query runs, so a message stored
  * meanwhile is never missed; if the query already returned it, its live
  * broadcast (chat:added or a persisted API event, both carrying the stored
- * id) is dropped so the client sees it exactly once.
+ * id) is dropped so the client sees it exactly once. Ids grow in commit order
+ * within a session, so an id at or below the reply's last one is always in
+ * the reply; this also holds for broadcasts arriving shortly after it.
  */
 export function keepHeldMessage(event: string, payload: unknown, ctx: ChannelContext<SocketAssigns>): boolean {
   if (event === 'message:updated' || event === 'message:deleted') return true;

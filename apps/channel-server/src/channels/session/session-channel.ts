@@ -15,6 +15,7 @@ export function sessionChannel(deps: ChannelDeps) {
     join: (topic, params, ctx) => joinSession(deps, topic, params, ctx),
     afterJoin: (ctx) => trackMember(deps, ctx),
     keepHeldBroadcast: keepHeldMessage,
+    replayGuardMs: 5000,
     events: {
       'chat:new': (p, ctx) => chatNewHandler(deps, p, ctx),
       'session:control': (p, ctx) => sessionControlHandler(deps, p, ctx),
