@@ -95,11 +95,11 @@ export async function runBench({ options, repoRoot, log = (l) => console.log(l) 
     }
   }
 
-  const pool = new WorkerPool(workerCount(options, servers, limit.soft));
+  const poolSize = workerCount(options, servers, limit.soft);
   const ctx: BenchContext = {
     options,
     env,
-    pool,
+    pool: new WorkerPool(poolSize),
     runId: `${started.toString(36)}${randomBytes(2).toString('hex')}`,
     report,
     log,
@@ -108,7 +108,15 @@ export async function runBench({ options, repoRoot, log = (l) => console.log(l) 
 
   const units = planUnits(options, servers, report);
   try {
+    let first = true;
     for (const unit of units) {
+      // Fresh client workers per scenario: heaps left by the last one's
+      // thousands of sockets would show up as GC pauses in this one's latency.
+      if (!first) {
+        ctx.pool.stop();
+        ctx.pool = new WorkerPool(poolSize);
+      }
+      first = false;
       const label = unit.server === 'all' ? unit.scenario : `${unit.scenario} / ${SERVER_LABEL[unit.server]}`;
       if (ctx.remainingMs() < unit.estimateMs) {
         report.skipped.push(`${label}: not enough of the ${Math.round(options.budgetMs / 1000)} s budget left`);
@@ -124,11 +132,11 @@ export async function runBench({ options, repoRoot, log = (l) => console.log(l) 
         const message = (err as Error).message;
         report.errors.push({ scenario: unit.scenario, server: unit.server, message });
         log(`  FAILED: ${message.split('\n')[0]}`);
-        await pool.closeAll().catch(() => undefined);
+        await ctx.pool.closeAll().catch(() => undefined);
       }
     }
   } finally {
-    pool.stop();
+    ctx.pool.stop();
     rmSync(dataDir, { recursive: true, force: true });
     if (needsDb && env.databaseUrl && options.quick) {
       await dropDatabase(options.adminDatabaseUrl, options.databaseName).catch(() => undefined);
