@@ -1,5 +1,6 @@
 import { MESSAGE_TYPES, type AuthorRole, type MessageType } from '@cinder/contract';
 import type { Store } from '@cinder/store';
+import { tryStringify } from '../validation/safe-json';
 import { binaryBroadcast, jsonBroadcast, type PubSub } from '@cinder/runtime';
 
 export class BroadcastInputError extends Error {
@@ -36,19 +37,6 @@ function messageTextFor(event: string, payload: Record<string, unknown>): string
 }
 
 /**
- * JSON.stringify overflows the stack on a payload nested a few thousand
- * levels deep, which fits in a 1 MiB body: that is bad input (400), not a
- * server error (500), and it must be found before anything is stored.
- */
-function encodeJson(payload: unknown): string {
-  try {
-    return JSON.stringify(payload);
-  } catch {
-    throw new BroadcastInputError('invalid_request', 'payload is nested too deeply to encode');
-  }
-}
-
-/**
  * Broadcasts published by back ends (HTTP API, SDK, dev simulation). With
  * `persist`, a `session:` broadcast becomes a stored Message first and is
  * delivered only once committed, carrying the message id; an idempotency key
@@ -67,7 +55,9 @@ export class BroadcastService {
       return {};
     }
     const payload = input.payload ?? {};
-    const json = encodeJson(payload);
+    // Encoded once up front: a payload that cannot be encoded is refused before anything is stored.
+    const json = tryStringify(payload);
+    if (json === null) throw new BroadcastInputError('invalid_request', 'payload is nested too deeply to encode');
     if (!input.persist) {
       this.pubsub.broadcast({ topic: input.topic, event: input.event, payload: { kind: 'json', json } });
       return {};

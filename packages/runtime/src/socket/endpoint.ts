@@ -67,8 +67,6 @@ export class Endpoint<A = unknown> {
   readonly logger: Logger;
   readonly stats: EndpointStats = { connections: 0, joins: 0, messagesIn: 0, messagesOut: 0, rateLimited: 0, protocolErrors: {} };
   readonly connections = new Set<Connection<A>>();
-  /** live connections per socket id, so admitting a connection costs O(1) even with 50k sockets */
-  private readonly perId = new Map<string, number>();
   private sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(options: EndpointOptions<A>) {
@@ -114,7 +112,8 @@ export class Endpoint<A = unknown> {
   admit(accepted: ConnectResult<A>, transport: ConnectInfo['transport']): boolean {
     const max = this.options.maxSocketsPerId;
     if (max === undefined || accepted.id === null) return true;
-    if ((this.perId.get(accepted.id) ?? 0) < max) return true;
+    // Every connection's id listener subscribes to its id: that count is the user's sockets here.
+    if (this.pubsub.subscriberCount(accepted.id) < max) return true;
     this.logger.warn({ socket_id: accepted.id, transport, limit: max }, 'refused connection: too many sockets for this user');
     return false;
   }
@@ -124,22 +123,14 @@ export class Endpoint<A = unknown> {
     const conn = new Connection<A>(this, serializer, sink, accepted.id, accepted.assigns);
     this.connections.add(conn);
     this.stats.connections = this.connections.size;
-    if (accepted.id !== null) {
-      this.perId.set(accepted.id, (this.perId.get(accepted.id) ?? 0) + 1);
-      this.pubsub.subscribe(accepted.id, conn.idListener);
-    }
+    if (accepted.id !== null) this.pubsub.subscribe(accepted.id, conn.idListener);
     return conn;
   }
 
   unregister(conn: Connection<A>): void {
     if (!this.connections.delete(conn)) return;
     this.stats.connections = this.connections.size;
-    if (conn.info.id !== null) {
-      const left = (this.perId.get(conn.info.id) ?? 1) - 1;
-      if (left > 0) this.perId.set(conn.info.id, left);
-      else this.perId.delete(conn.info.id);
-      this.pubsub.unsubscribe(conn.info.id, conn.idListener);
-    }
+    if (conn.info.id !== null) this.pubsub.unsubscribe(conn.info.id, conn.idListener);
   }
 
   /** Closes every socket with this id on every node (code 1001), as Phoenix does. */

@@ -7,6 +7,7 @@ import type { ChannelDeps } from '../deps';
 import { parsePayload } from '../invalid-payload';
 import { unavailableOrThrow } from '../store-failure';
 import { joinParams } from './payloads';
+import { rememberStatus } from './session-status';
 import { topicId } from './topic-id';
 
 const DEFAULT_HISTORY = 50;
@@ -38,6 +39,7 @@ export async function joinSession(deps: ChannelDeps, topic: string, params: unkn
       messages = n === 0 ? [] : await deps.store.latestMessages(sessionId, n);
     }
     ctx.state.sessionId = sessionId;
+    rememberStatus(ctx, session);
     // Broadcasts held during the join that the reply already contains are dropped (see keepHeldMessage).
     const last = messages.length > 0 ? Number(messages[messages.length - 1].id) : since ? Number(since) : 0;
     ctx.state.replayedUpTo = last;

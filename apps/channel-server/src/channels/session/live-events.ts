@@ -2,19 +2,18 @@ import { errorReason, ok, type ChannelContext, type Reply } from '@cinder/runtim
 import type { SocketAssigns } from '../assigns';
 import type { ChannelDeps } from '../deps';
 import { parsePayload } from '../invalid-payload';
-import { unavailableOrThrow } from '../store-failure';
 import { typing } from './payloads';
+import { knownStatus } from './session-status';
 
-/** `typing`: to the others only, not stored, no reply on success. */
-export async function typingHandler(deps: ChannelDeps, payload: unknown, ctx: ChannelContext<SocketAssigns>): Promise<Reply | void> {
+/**
+ * `typing`: to the others only, not stored, no reply on success. Sent per
+ * keystroke burst, so the ended rule reads the status the channel keeps
+ * (see session-status.ts) instead of asking the store each time.
+ */
+export function typingHandler(payload: unknown, ctx: ChannelContext<SocketAssigns>): Reply | void {
   const parsed = parsePayload(typing, payload);
   if (!parsed.ok) return parsed.reply;
-  try {
-    const session = await deps.store.getSession(ctx.state.sessionId as string);
-    if (session?.status === 'ended') return errorReason('session_ended');
-  } catch (err) {
-    return unavailableOrThrow(err);
-  }
+  if (knownStatus(ctx) === 'ended') return errorReason('session_ended');
   ctx.broadcastFrom('typing', { user_id: ctx.socket.assigns.identity.sub, typing: parsed.value.typing });
 }
 

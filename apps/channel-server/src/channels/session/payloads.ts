@@ -1,5 +1,6 @@
 import { MESSAGE_TYPES, SESSION_STATUSES } from '@cinder/contract';
 import { z } from 'zod';
+import { jsonByteLength } from '../../validation/safe-json';
 import { codePointLength, MAX_MESSAGE_CODE_POINTS, MAX_META_BYTES } from './message-rules';
 
 /** Client payloads of `session:{id}`; unknown keys (forged author fields) are stripped. */
@@ -11,21 +12,7 @@ const messageText = z
     return n >= 1 && n <= MAX_MESSAGE_CODE_POINTS;
   }, 'message must be 1-4000 characters');
 
-/**
- * JSON.stringify throws (stack overflow) on meta nested a few thousand
- * levels deep, which fits in one 64 KiB frame; zod does not catch a throwing
- * refinement, so the handler would crash the channel instead of answering
- * `invalid_payload`. Such a meta is never 4 KiB of JSON anyway.
- */
-function metaBytes(m: unknown): number {
-  try {
-    return Buffer.byteLength(JSON.stringify(m));
-  } catch {
-    return Infinity;
-  }
-}
-
-const meta = z.record(z.string(), z.unknown()).refine((m) => metaBytes(m) <= MAX_META_BYTES, 'meta must be at most 4 KiB of JSON');
+const meta = z.record(z.string(), z.unknown()).refine((m) => jsonByteLength(m) <= MAX_META_BYTES, 'meta must be at most 4 KiB of JSON');
 
 export const messageId = z.union([z.string().regex(/^\d{1,19}$/), z.number().int().nonnegative()]).transform(String);
 

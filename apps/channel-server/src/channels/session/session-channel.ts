@@ -7,6 +7,7 @@ import { sessionControlHandler } from './control';
 import { messageDeleteHandler, messageEditHandler } from './edits';
 import { joinSession, keepHeldMessage, trackMember } from './join';
 import { frameShareHandler, typingHandler } from './live-events';
+import { followSessionState } from './session-status';
 
 /** `session:{id}`: a live coaching session (CONTRACT §5.1). */
 export function sessionChannel(deps: ChannelDeps) {
@@ -15,11 +16,13 @@ export function sessionChannel(deps: ChannelDeps) {
     join: (topic, params, ctx) => joinSession(deps, topic, params, ctx),
     afterJoin: (ctx) => trackMember(deps, ctx),
     keepHeldBroadcast: keepHeldMessage,
+    intercept: ['session:state'],
+    handleOut: followSessionState,
     replayGuardMs: 5000,
     events: {
       'chat:new': (p, ctx) => chatNewHandler(deps, p, ctx),
       'session:control': (p, ctx) => sessionControlHandler(deps, p, ctx),
-      typing: (p, ctx) => typingHandler(deps, p, ctx),
+      typing: (p, ctx) => typingHandler(p, ctx),
       'frame:share': (p, ctx) => frameShareHandler(deps, p, ctx),
       'message:edit': (p, ctx) => messageEditHandler(deps, p, ctx),
       'message:delete': (p, ctx) => messageDeleteHandler(deps, p, ctx),

@@ -1,5 +1,6 @@
 import { JOB_STATUSES, SESSION_STATUSES } from '@cinder/contract';
 import { z } from 'zod';
+import { tryStringify } from '../../validation/safe-json';
 
 const topic = z
   .string()
@@ -29,19 +30,8 @@ export const broadcastBody = z
   .strict()
   .refine((b) => !(b.payload !== undefined && b.payload_base64 !== undefined), 'give payload or payload_base64, not both');
 
-/**
- * `result` and `error` are stored as JSON and published; JSON.stringify
- * overflows the stack on values nested a few thousand levels deep, which
- * must be a 400 here rather than a 500 from the store.
- */
-function encodable(v: unknown): boolean {
-  try {
-    JSON.stringify(v);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** `result` and `error` are stored and published as JSON: they must encode. */
+const encodable = (v: unknown) => tryStringify(v) !== null;
 
 export const jobBody = z
   .object({
