@@ -99,7 +99,7 @@ export class Channel<A = unknown> implements ChannelContext<A>, Subscriber {
 
   deliverFrame(frame: Frame, msg: Broadcast): void {
     if (this.phase === 'joining') (this.held ??= []).push({ frame, msg });
-    else if (this.guardUntil === 0 || this.keeps(msg)) this.host.send(frame);
+    else if (this.guardUntil === 0 || this.keeps(msg)) this.host.sendShared(frame);
   }
 
   /** Right after a join: is this live broadcast new to the client? */
@@ -166,7 +166,7 @@ export class Channel<A = unknown> implements ChannelContext<A>, Subscriber {
         }
         if (!kept) continue;
       }
-      if (frame) this.host.send(frame);
+      if (frame) this.host.sendShared(frame);
       else this.deliverBroadcast(msg);
     }
   }

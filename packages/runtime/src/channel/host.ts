@@ -11,6 +11,8 @@ export interface ChannelHost<A> {
   readonly pubsub: PubSub;
   readonly logger: Logger;
   send(frame: Frame): void;
+  /** a broadcast frame shared with other subscribers (see TransportSink.sendShared) */
+  sendShared(frame: Frame): void;
   /** removes the channel from the socket's table if it is still the registered one */
   forget(channel: Channel<A>): void;
 }

@@ -312,6 +312,12 @@ export class Connection<A = unknown> implements ChannelHost<A> {
     this.sink.send(frame);
   }
 
+  sendShared(frame: Frame): void {
+    if (this.closed) return;
+    this.endpoint.stats.messagesOut++;
+    this.sink.sendShared(frame);
+  }
+
   forget(channel: Channel<A>): void {
     if (this.channels.get(channel.topic) === channel) this.channels.delete(channel.topic);
   }

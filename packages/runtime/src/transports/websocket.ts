@@ -8,29 +8,61 @@ import type { TransportSink } from '../socket/transport-sink';
 import { parseOfferedProtocols } from './auth-token-protocol';
 import { refuseUpgrade } from './http-refusal';
 import { parseQuery } from './query-params';
+import { sharedWireFrame } from './websocket-wire';
 
 const TEXT = { binary: false };
 const BINARY = { binary: true };
 
+/**
+ * What ws keeps per connection that the shared-frame path writes through.
+ * Private to ws, so checked once per connection: should a ws release change
+ * them, every frame goes through `ws.send` again.
+ */
+type RawSocket = Duplex & { write(chunk: Buffer): boolean };
+
+interface WsInternals {
+  _socket?: RawSocket;
+  _sender?: { _state?: number; _queue?: unknown[] };
+}
+
 class WebSocketSink implements TransportSink {
   readonly kind = 'websocket' as const;
   conn: Connection<any> | null = null;
+  /** the raw socket, when frames may be written to it directly */
+  private readonly raw: RawSocket | null;
   constructor(
     private readonly ws: WebSocket,
     private readonly maxBuffered: number,
     private readonly onSlow: () => void,
-  ) {}
+  ) {
+    const internals = ws as unknown as WsInternals;
+    // ws writes synchronously and keeps no queue of its own only while it
+    // never compresses or reads Blobs: compression is off, Blobs are never sent.
+    const sender = internals._sender;
+    this.raw = sender && sender._state === 0 && Array.isArray(sender._queue) && internals._socket ? internals._socket : null;
+  }
 
   send(frame: Frame): void {
+    if (!this.writable()) return;
+    this.ws.send(frame.data, frame.binary ? BINARY : TEXT);
+  }
+
+  sendShared(frame: Frame): void {
+    if (!this.writable()) return;
+    if (this.raw !== null) this.raw.write(sharedWireFrame(frame));
+    else this.ws.send(frame.data, frame.binary ? BINARY : TEXT);
+  }
+
+  private writable(): boolean {
     const ws = this.ws;
-    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.readyState !== WebSocket.OPEN) return false;
     if (ws.bufferedAmount > this.maxBuffered) {
       // A client that stopped reading: cut it off rather than buffer for it.
       this.onSlow();
       ws.terminate();
-      return;
+      return false;
     }
-    ws.send(frame.data, frame.binary ? BINARY : TEXT);
+    return true;
   }
 
   close(code: number, reason: string): void {

@@ -63,6 +63,10 @@ export class LongPollSession implements TransportSink {
 
   // ---- TransportSink ----------------------------------------------------
 
+  sendShared(frame: Frame): void {
+    this.send(frame);
+  }
+
   send(frame: Frame): void {
     if (this.ended || this.overflowed) return;
     const text = frame.data.toString('utf8');
