@@ -67,8 +67,12 @@ export class Tracker {
 
   private readonly index = new PresenceIndex();
   private readonly local = new Map<string, LocalEntry>();
-  /** owner -> (topic NUL key) -> phx_ref */
-  private readonly owners = new Map<object, Map<string, string>>();
+  /**
+   * owner -> its tracked entries. A channel almost always tracks one
+   * presence, so a short array costs far less per socket than a map keyed
+   * by topic and key.
+   */
+  private readonly owners = new Map<object, LocalEntry[]>();
   private readonly replicas: Replicas;
 
   private clock = 0;
@@ -144,9 +148,7 @@ export class Tracker {
     checkOwner(owner);
     checkTopic(topic);
     checkKey(key);
-    const slot = slotOf(topic, key);
-    const slots = this.owners.get(owner);
-    if (slots?.has(slot)) {
+    if (this.owned(owner, topic, key)) {
       throw new TrackerError('already_tracked', `already tracked: key ${JSON.stringify(key)} on ${topic} for this owner`);
     }
     const entry = this.addLocal(owner, topic, key, withRefs(meta, newRef()));
@@ -163,8 +165,7 @@ export class Tracker {
    */
   update(owner: object, topic: string, key: string, meta: Meta | ((old: PresenceMeta) => Meta)): string {
     this.checkRunning();
-    const ref = this.owners.get(owner)?.get(slotOf(topic, key));
-    const old = ref === undefined ? undefined : this.local.get(ref);
+    const old = this.owned(owner, topic, key);
     if (!old) throw new TrackerError('not_tracked', `not tracked: key ${JSON.stringify(key)} on ${topic} for this owner`);
     const next = withRefs(typeof meta === 'function' ? meta(old.meta) : meta, newRef(), old.meta.phx_ref);
     this.removeLocal(old);
@@ -178,8 +179,7 @@ export class Tracker {
 
   /** Stops tracking one presence (a leave with its last meta). Returns false if it was not tracked. */
   untrack(owner: object, topic: string, key: string): boolean {
-    const ref = this.owners.get(owner)?.get(slotOf(topic, key));
-    const entry = ref === undefined ? undefined : this.local.get(ref);
+    const entry = this.owned(owner, topic, key);
     if (!entry) return false;
     this.removeLocal(entry);
     const diff = new DiffBuilder();
@@ -190,12 +190,10 @@ export class Tracker {
 
   /** Stops tracking everything of `owner` (its channel left, crashed or closed): one diff per topic. */
   untrackOwner(owner: object): void {
-    const slots = this.owners.get(owner);
-    if (!slots) return;
+    const entries = this.owners.get(owner);
+    if (!entries) return;
     const diff = new DiffBuilder();
-    for (const ref of [...slots.values()]) {
-      const entry = this.local.get(ref);
-      if (!entry) continue;
+    for (const entry of [...entries]) {
       this.removeLocal(entry);
       diff.leave(entry.topic, entry.key, entry.meta);
     }
@@ -228,15 +226,18 @@ export class Tracker {
     if (this.state === 'stopped') throw new TrackerError('stopped', 'Tracker: already shut down');
   }
 
+  private owned(owner: object, topic: string, key: string): LocalEntry | undefined {
+    const entries = this.owners.get(owner);
+    if (entries) for (const e of entries) if (e.topic === topic && e.key === key) return e;
+    return undefined;
+  }
+
   private addLocal(owner: object, topic: string, key: string, meta: PresenceMeta): LocalEntry {
     const entry: LocalEntry = { topic, key, meta, replica: null, owner };
     this.local.set(meta.phx_ref, entry);
-    let slots = this.owners.get(owner);
-    if (!slots) {
-      slots = new Map();
-      this.owners.set(owner, slots);
-    }
-    slots.set(slotOf(topic, key), meta.phx_ref);
+    const entries = this.owners.get(owner);
+    if (entries) entries.push(entry);
+    else this.owners.set(owner, [entry]);
     this.index.add(entry);
     this.record([topic, key, meta]);
     return entry;
@@ -244,10 +245,11 @@ export class Tracker {
 
   private removeLocal(entry: LocalEntry): void {
     this.local.delete(entry.meta.phx_ref);
-    const slots = this.owners.get(entry.owner);
-    if (slots) {
-      slots.delete(slotOf(entry.topic, entry.key));
-      if (slots.size === 0) this.owners.delete(entry.owner);
+    const entries = this.owners.get(entry.owner);
+    if (entries) {
+      const i = entries.indexOf(entry);
+      if (i >= 0) entries.splice(i, 1);
+      if (entries.length === 0) this.owners.delete(entry.owner);
     }
     this.index.remove(entry);
     this.record(entry.meta.phx_ref);
@@ -338,8 +340,4 @@ export class Tracker {
       this.log.error('tracker could not publish', { type: msg.y, error: (err as Error).message });
     }
   }
-}
-
-function slotOf(topic: string, key: string): string {
-  return `${topic}\u0000${key}`;
 }

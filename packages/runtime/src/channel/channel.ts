@@ -12,6 +12,18 @@ const EMPTY = jsonPayload({});
 
 type Phase = 'joining' | 'joined' | 'closed';
 
+/** One set per channel definition, shared by all of its channels. */
+const interceptSets = new WeakMap<ChannelDefinition<any>, ReadonlySet<string> | null>();
+
+function interceptsOf(def: ChannelDefinition<any>): ReadonlySet<string> | null {
+  let set = interceptSets.get(def);
+  if (set === undefined) {
+    set = def.intercept && def.intercept.length > 0 ? new Set(def.intercept) : null;
+    interceptSets.set(def, set);
+  }
+  return set;
+}
+
 /**
  * One joined topic on one socket: the context its callbacks see, and the
  * fastlane subscriber that receives pre-encoded broadcast frames. Messages
@@ -47,7 +59,7 @@ export class Channel<A = unknown> implements ChannelContext<A>, Subscriber {
     this.def = def;
     this.topic = topic;
     this.joinRef = joinRef;
-    this.intercepts = def.intercept && def.intercept.length > 0 ? new Set(def.intercept) : null;
+    this.intercepts = interceptsOf(def);
   }
 
   get socket(): SocketInfo<A> {

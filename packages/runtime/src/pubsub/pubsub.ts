@@ -17,7 +17,12 @@ export interface PubSubStats {
 export class PubSub {
   readonly adapter: PubSubAdapter;
   readonly stats: PubSubStats = { broadcasts: 0, deliveries: 0 };
-  private readonly topics = new Map<string, Set<Subscriber>>();
+  /**
+   * topic -> its subscribers on this node. A topic with one subscriber (every
+   * socket-id topic, most private topics) keeps it bare: a Set per socket
+   * would be a good part of an idle socket's memory.
+   */
+  private readonly topics = new Map<string, Subscriber | Set<Subscriber>>();
   /** reused per dispatch: one encoded frame per serializer id */
   private readonly frameCache: Array<Frame | undefined> = new Array(SERIALIZER_COUNT);
   /** observes the time a fan-out takes (seconds); set by the app for metrics */
@@ -32,26 +37,34 @@ export class PubSub {
   }
 
   subscribe(topic: string, sub: Subscriber): void {
-    let set = this.topics.get(topic);
-    if (!set) {
-      set = new Set();
-      this.topics.set(topic, set);
+    const subs = this.topics.get(topic);
+    if (subs === undefined) {
+      this.topics.set(topic, sub);
       this.adapter.subscribe(topic);
+    } else if (subs instanceof Set) {
+      subs.add(sub);
+    } else if (subs !== sub) {
+      this.topics.set(topic, new Set([subs, sub]));
     }
-    set.add(sub);
   }
 
   unsubscribe(topic: string, sub: Subscriber): void {
-    const set = this.topics.get(topic);
-    if (!set || !set.delete(sub)) return;
-    if (set.size === 0) {
-      this.topics.delete(topic);
-      this.adapter.unsubscribe(topic);
+    const subs = this.topics.get(topic);
+    if (subs === undefined) return;
+    if (subs instanceof Set) {
+      if (!subs.delete(sub)) return;
+      // back to a bare subscriber once one is left
+      if (subs.size === 1) this.topics.set(topic, subs.values().next().value!);
+      return;
     }
+    if (subs !== sub) return;
+    this.topics.delete(topic);
+    this.adapter.unsubscribe(topic);
   }
 
   subscriberCount(topic: string): number {
-    return this.topics.get(topic)?.size ?? 0;
+    const subs = this.topics.get(topic);
+    return subs === undefined ? 0 : subs instanceof Set ? subs.size : 1;
   }
 
   topicCount(): number {
@@ -70,30 +83,40 @@ export class PubSub {
   }
 
   private dispatch(msg: Broadcast, from: Subscriber | null): void {
-    const set = this.topics.get(msg.topic);
-    if (!set) return;
+    const subs = this.topics.get(msg.topic);
+    if (subs === undefined) return;
     const started = this.onFanout ? process.hrtime.bigint() : 0n;
     const cache = this.frameCache;
     cache.fill(undefined);
     let delivered = 0;
-    for (const sub of set) {
-      if (sub === from) continue;
-      const serializer = sub.serializer;
-      if (serializer === null || (sub.intercepts !== null && sub.intercepts.has(msg.event))) {
-        sub.deliverBroadcast(msg);
-      } else {
-        let frame = cache[serializer.id];
-        if (frame === undefined) {
-          frame = serializer.encodeBroadcast(msg.topic, msg.event, msg.payload);
-          cache[serializer.id] = frame;
-        }
-        sub.deliverFrame(frame, msg);
+    if (subs instanceof Set) {
+      for (const sub of subs) {
+        if (sub === from) continue;
+        this.deliver(sub, msg);
+        delivered++;
       }
+    } else if (subs !== from) {
+      this.deliver(subs, msg);
       delivered++;
     }
     cache.fill(undefined);
     this.stats.broadcasts++;
     this.stats.deliveries += delivered;
     if (this.onFanout) this.onFanout(Number(process.hrtime.bigint() - started) / 1e9, delivered);
+  }
+
+  private deliver(sub: Subscriber, msg: Broadcast): void {
+    const serializer = sub.serializer;
+    if (serializer === null || (sub.intercepts !== null && sub.intercepts.has(msg.event))) {
+      sub.deliverBroadcast(msg);
+      return;
+    }
+    const cache = this.frameCache;
+    let frame = cache[serializer.id];
+    if (frame === undefined) {
+      frame = serializer.encodeBroadcast(msg.topic, msg.event, msg.payload);
+      cache[serializer.id] = frame;
+    }
+    sub.deliverFrame(frame, msg);
   }
 }

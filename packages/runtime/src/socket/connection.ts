@@ -8,6 +8,7 @@ import type { Broadcast } from '../pubsub/broadcast';
 import type { Subscriber } from '../pubsub/subscriber';
 import type { Endpoint } from './endpoint';
 import type { TransportSink } from './transport-sink';
+import { ChannelTable } from './channel-table';
 import { InboundRateLimit } from './rate-limit';
 
 const EMPTY = jsonPayload({});
@@ -16,6 +17,25 @@ const RATE_LIMITED = jsonPayload({ reason: 'rate_limited' });
 const DRAINING = jsonPayload({ reason: 'unavailable' });
 const TOO_MANY = jsonPayload({ reason: 'too many channels joined' });
 const JOIN_CRASHED = { status: 'error', response: { reason: 'join crashed' } } as const;
+
+/**
+ * Subscriber for the socket-id topic (forced disconnect). A separate object
+ * because PubSub treats any subscriber with a serializer as fastlane and
+ * hands it an encoded frame: the connection itself (which has one) would
+ * never see the "disconnect" broadcast. A class, not an object literal of
+ * closures, so each socket pays for one small object.
+ */
+class SocketIdListener implements Subscriber {
+  readonly serializer = null;
+  readonly intercepts = null;
+  constructor(private readonly conn: Connection<any>) {}
+
+  deliverFrame(): void {}
+
+  deliverBroadcast(msg: Broadcast): void {
+    if (msg.event === 'disconnect') this.conn.shutdown(1001, 'disconnect', 'disconnected');
+  }
+}
 
 function isPromise<T>(v: unknown): v is Promise<T> {
   return v !== null && typeof v === 'object' && typeof (v as Promise<T>).then === 'function';
@@ -26,49 +46,50 @@ function isPromise<T>(v: unknown): v is Promise<T> {
  * heartbeats, and routes messages to channels with Phoenix's rules for
  * join_ref, duplicate joins, leaves and unmatched topics.
  */
-export class Connection<A = unknown> implements ChannelHost<A> {
-  readonly info: SocketInfo<A>;
+export class Connection<A = unknown> implements ChannelHost<A>, SocketInfo<A> {
+  /** the socket id (`user_socket:{sub}`), or null for anonymous sockets */
+  readonly id: string | null;
+  readonly assigns: A;
   readonly serializer: Serializer;
   readonly endpoint: Endpoint<A>;
-  readonly channels = new Map<string, Channel<A>>();
+  readonly channels = new ChannelTable<A>();
   /** epoch ms of the last inbound frame, for the idle sweep */
   lastSeen = Date.now();
   closed = false;
   private readonly sink: TransportSink;
-  private readonly rateLimit: InboundRateLimit | null;
+  /** made on the first non-join event: idle sockets never need one */
+  private rateLimit: InboundRateLimit | null = null;
   private readonly joinRateLimit: InboundRateLimit | null;
-
-  /**
-   * Subscriber for the socket-id topic (forced disconnect). A separate object
-   * because PubSub treats any subscriber with a serializer as fastlane and
-   * hands it an encoded frame: the connection itself (which has one) would
-   * never see the "disconnect" broadcast.
-   */
-  readonly idListener: Subscriber = {
-    serializer: null,
-    intercepts: null,
-    deliverFrame: () => {},
-    deliverBroadcast: (msg: Broadcast) => {
-      if (msg.event === 'disconnect') this.shutdown(1001, 'disconnect', 'disconnected');
-    },
-  };
+  readonly idListener: Subscriber;
 
   constructor(endpoint: Endpoint<A>, serializer: Serializer, sink: TransportSink, id: string | null, assigns: A) {
     this.endpoint = endpoint;
     this.serializer = serializer;
     this.sink = sink;
-    this.rateLimit = endpoint.options.rateLimit ? new InboundRateLimit(endpoint.options.rateLimit) : null;
-    // Refused joins never disconnect by themselves: the general limit above
-    // already closes a socket that keeps sending while refused.
-    const joinLimit = endpoint.options.joinRateLimit;
-    this.joinRateLimit = joinLimit ? new InboundRateLimit({ ...joinLimit, maxRefusalsPerSecond: Infinity }) : null;
-    this.info = {
-      id,
-      assigns,
-      transport: sink.kind,
-      vsn: serializer.vsn,
-      binaryFrames: serializer.binaryFrames,
-    };
+    this.id = id;
+    this.assigns = assigns;
+    this.joinRateLimit = endpoint.joinRateLimitOptions ? new InboundRateLimit(endpoint.joinRateLimitOptions) : null;
+    this.idListener = new SocketIdListener(this);
+  }
+
+  /**
+   * The connection is its own SocketInfo: one object per socket fewer, and
+   * the fields a channel may see are fixed by the SocketInfo type.
+   */
+  get info(): SocketInfo<A> {
+    return this;
+  }
+
+  get transport(): TransportSink['kind'] {
+    return this.sink.kind;
+  }
+
+  get vsn(): string {
+    return this.serializer.vsn;
+  }
+
+  get binaryFrames(): boolean {
+    return this.serializer.binaryFrames;
   }
 
   get pubsub() {
@@ -108,12 +129,13 @@ export class Connection<A = unknown> implements ChannelHost<A> {
     }
     // Joins have their own budget (JOIN_RATE_LIMIT), sized so a client can
     // rejoin all its channels at once after a reconnect.
-    if (this.rateLimit && msg.event !== 'phx_join') {
-      const decision = this.rateLimit.take();
+    const rateLimitOptions = this.endpoint.options.rateLimit;
+    if (rateLimitOptions && msg.event !== 'phx_join') {
+      const decision = (this.rateLimit ??= new InboundRateLimit(rateLimitOptions)).take();
       if (decision !== 'allow') {
         this.endpoint.stats.rateLimited++;
         if (decision === 'disconnect') {
-          this.logger.warn({ socket_id: this.info.id }, 'closing socket: inbound rate limit exceeded repeatedly');
+          this.logger.warn({ socket_id: this.id }, 'closing socket: inbound rate limit exceeded repeatedly');
           this.shutdown(1008, 'rate limit exceeded', 'closed');
         } else {
           this.replyRaw(channel ? channel.joinRef : msg.joinRef, msg.ref, msg.topic, 'error', RATE_LIMITED);
@@ -175,7 +197,7 @@ export class Connection<A = unknown> implements ChannelHost<A> {
       return;
     }
     const channel = new Channel<A>(this, def, msg.topic, msg.joinRef);
-    this.channels.set(msg.topic, channel);
+    this.channels.set(channel);
     channel.busy = true;
     channel.subscribeEarly();
     let result: Reply | Promise<Reply>;
@@ -309,7 +331,7 @@ export class Connection<A = unknown> implements ChannelHost<A> {
   send(frame: Frame): void {
     if (this.closed) return;
     this.endpoint.stats.messagesOut++;
-    this.sink.send(frame);
+    this.sink.sendFrame(frame);
   }
 
   sendShared(frame: Frame): void {
@@ -319,7 +341,7 @@ export class Connection<A = unknown> implements ChannelHost<A> {
   }
 
   forget(channel: Channel<A>): void {
-    if (this.channels.get(channel.topic) === channel) this.channels.delete(channel.topic);
+    this.channels.remove(channel);
   }
 
   // ---- teardown --------------------------------------------------------
@@ -328,14 +350,14 @@ export class Connection<A = unknown> implements ChannelHost<A> {
   shutdown(code: number, reason: string, channelReason: TerminateReason): void {
     if (this.closed) return;
     this.terminateAll(channelReason);
-    this.sink.close(code, reason);
+    this.sink.closeTransport(code, reason);
   }
 
   /** The transport is gone (or about to be): end every channel silently. */
   terminateAll(reason: TerminateReason): void {
     if (this.closed) return;
     this.closed = true;
-    for (const channel of [...this.channels.values()]) channel.terminate(reason);
+    for (const channel of this.channels.values()) channel.terminate(reason);
     this.channels.clear();
     this.endpoint.unregister(this);
   }

@@ -67,10 +67,17 @@ export class Endpoint<A = unknown> {
   readonly logger: Logger;
   readonly stats: EndpointStats = { connections: 0, joins: 0, messagesIn: 0, messagesOut: 0, rateLimited: 0, protocolErrors: {} };
   readonly connections = new Set<Connection<A>>();
+  /**
+   * The join bucket's options, built once and shared by every socket.
+   * Refused joins never disconnect by themselves: the general limit already
+   * closes a socket that keeps sending while refused.
+   */
+  readonly joinRateLimitOptions: RateLimitOptions | null;
   private sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(options: EndpointOptions<A>) {
     this.options = options;
+    this.joinRateLimitOptions = options.joinRateLimit ? { ...options.joinRateLimit, maxRefusalsPerSecond: Infinity } : null;
     this.pubsub = options.pubsub;
     this.logger = options.logger;
     for (const def of options.channels) this.router.add(def);
@@ -130,7 +137,7 @@ export class Endpoint<A = unknown> {
   unregister(conn: Connection<A>): void {
     if (!this.connections.delete(conn)) return;
     this.stats.connections = this.connections.size;
-    if (conn.info.id !== null) this.pubsub.unsubscribe(conn.info.id, conn.idListener);
+    if (conn.id !== null) this.pubsub.unsubscribe(conn.id, conn.idListener);
   }
 
   /** Closes every socket with this id on every node (code 1001), as Phoenix does. */
@@ -141,7 +148,7 @@ export class Endpoint<A = unknown> {
   recordProtocolError(code: string, err: unknown, conn: Connection<A>): void {
     this.stats.protocolErrors[code] = (this.stats.protocolErrors[code] ?? 0) + 1;
     this.logger.warn(
-      { code, reason: err instanceof Error ? err.message : String(err), socket_id: conn.info.id, transport: conn.info.transport },
+      { code, reason: err instanceof Error ? err.message : String(err), socket_id: conn.id, transport: conn.transport },
       'closing socket after an undecodable frame',
     );
   }
@@ -174,7 +181,7 @@ export class Endpoint<A = unknown> {
   private sweepIdle(): void {
     const cutoff = Date.now() - this.options.idleTimeoutMs;
     for (const conn of this.connections) {
-      if (conn.info.transport === 'websocket' && conn.lastSeen < cutoff) {
+      if (conn.transport === 'websocket' && conn.lastSeen < cutoff) {
         this.logger.info({ socket_id: conn.info.id }, 'closing idle socket');
         // Not 1000: phoenix.js <= 1.8.15 would not reconnect after it.
         conn.shutdown(1001, 'idle timeout', 'closed');

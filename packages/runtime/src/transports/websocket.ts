@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { serializerForVsn, type Frame } from '@cinder/protocol';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Connection } from '../socket/connection';
 import type { Endpoint } from '../socket/endpoint';
 import type { TransportSink } from '../socket/transport-sink';
@@ -13,61 +13,89 @@ import { sharedWireFrame } from './websocket-wire';
 const TEXT = { binary: false };
 const BINARY = { binary: true };
 
-/**
- * What ws keeps per connection that the shared-frame path writes through.
- * Private to ws, so checked once per connection: should a ws release change
- * them, every frame goes through `ws.send` again.
- */
 type RawSocket = Duplex & { write(chunk: Buffer): boolean };
 
+/** What ws keeps per connection that the shared-frame path writes through. */
 interface WsInternals {
   _socket?: RawSocket;
   _sender?: { _state?: number; _queue?: unknown[] };
 }
 
-class WebSocketSink implements TransportSink {
+/**
+ * ws's WebSocket that is also the connection's transport sink. Being one
+ * object, with its event handlers shared functions that find the connection
+ * through `this`, an idle socket costs no closures and no extra sink object
+ * (see the idle figures in the README's performance section).
+ */
+class PhoenixWebSocket extends WebSocket implements TransportSink {
   readonly kind = 'websocket' as const;
   conn: Connection<any> | null = null;
+  endpoint: Endpoint<any> | null = null;
   /** the raw socket, when frames may be written to it directly */
-  private readonly raw: RawSocket | null;
-  constructor(
-    private readonly ws: WebSocket,
-    private readonly maxBuffered: number,
-    private readonly onSlow: () => void,
-  ) {
-    const internals = ws as unknown as WsInternals;
+  private raw: RawSocket | null = null;
+
+  /** Called once ws has attached the socket: decides whether shared frames may bypass ws. */
+  attachTo(endpoint: Endpoint<any>, conn: Connection<any>): void {
+    this.endpoint = endpoint;
+    this.conn = conn;
+    const internals = this as unknown as WsInternals;
     // ws writes synchronously and keeps no queue of its own only while it
-    // never compresses or reads Blobs: compression is off, Blobs are never sent.
+    // never compresses or reads Blobs: compression is off, Blobs are never
+    // sent. These fields are private to ws, so should a release change them,
+    // every frame goes through `send` again.
     const sender = internals._sender;
     this.raw = sender && sender._state === 0 && Array.isArray(sender._queue) && internals._socket ? internals._socket : null;
   }
 
-  send(frame: Frame): void {
+  sendFrame(frame: Frame): void {
     if (!this.writable()) return;
-    this.ws.send(frame.data, frame.binary ? BINARY : TEXT);
+    this.send(frame.data, frame.binary ? BINARY : TEXT);
   }
 
   sendShared(frame: Frame): void {
     if (!this.writable()) return;
     if (this.raw !== null) this.raw.write(sharedWireFrame(frame));
-    else this.ws.send(frame.data, frame.binary ? BINARY : TEXT);
+    else this.send(frame.data, frame.binary ? BINARY : TEXT);
   }
 
   private writable(): boolean {
-    const ws = this.ws;
-    if (ws.readyState !== WebSocket.OPEN) return false;
-    if (ws.bufferedAmount > this.maxBuffered) {
+    if (this.readyState !== WebSocket.OPEN) return false;
+    if (this.bufferedAmount > this.endpoint!.options.maxBufferedBytes) {
       // A client that stopped reading: cut it off rather than buffer for it.
-      this.onSlow();
-      ws.terminate();
+      const endpoint = this.endpoint!;
+      endpoint.stats.protocolErrors.slow_consumer = (endpoint.stats.protocolErrors.slow_consumer ?? 0) + 1;
+      endpoint.logger.warn({ socket_id: this.conn?.id ?? null }, 'disconnecting slow consumer');
+      this.terminate();
       return false;
     }
     return true;
   }
 
-  close(code: number, reason: string): void {
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
+  closeTransport(code: number, reason: string): void {
+    if (this.readyState === WebSocket.OPEN || this.readyState === WebSocket.CONNECTING) this.close(code, reason);
   }
+}
+
+// ws calls these with `this` set to the socket that emitted the event.
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  const conn = (this as PhoenixWebSocket).conn!;
+  try {
+    // binaryType is ws's default, "nodebuffer": data is one Buffer
+    conn.handleFrame(data as Buffer, isBinary);
+  } catch (err) {
+    conn.protocolError(err);
+  }
+}
+
+function onError(this: WebSocket, err: Error & { code?: string }): void {
+  const ws = this as PhoenixWebSocket;
+  // ws has already answered (1009 too large, 1007 bad UTF-8…) and closes.
+  const code = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame_too_large' : (err.code ?? 'ws_error');
+  ws.endpoint!.recordProtocolError(code, err, ws.conn!);
+}
+
+function onClose(this: WebSocket): void {
+  (this as PhoenixWebSocket).conn!.terminateAll('closed');
 }
 
 export interface WebSocketTransportOptions {
@@ -92,6 +120,7 @@ export class WebSocketTransport<A> {
       maxPayload: endpoint.options.maxFrameBytes,
       perMessageDeflate: false,
       clientTracking: false,
+      WebSocket: PhoenixWebSocket,
       handleProtocols: (offered) => (offered.has('phoenix') ? 'phoenix' : false),
     });
   }
@@ -130,7 +159,10 @@ export class WebSocketTransport<A> {
     if (offered.rest.length > 0 && !answerProtocol) return refuse('no acceptable subprotocol');
     const accepted = await this.endpoint.authenticate(params, {
       transport: 'websocket',
-      remoteAddress: req.socket.remoteAddress,
+      // read only if the app asks: reading it makes Node keep an address object per socket
+      get remoteAddress() {
+        return req.socket.remoteAddress;
+      },
       headers: req.headers,
       authToken: offered.authToken,
     });
@@ -141,30 +173,14 @@ export class WebSocketTransport<A> {
     // would reject the whole header, so only the remaining entries go on.
     if (offered.rest.length > 0) req.headers['sec-websocket-protocol'] = offered.rest.join(', ');
     else delete req.headers['sec-websocket-protocol'];
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, serializer, accepted));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws as PhoenixWebSocket, serializer, accepted));
   }
 
-  private accept(ws: WebSocket, serializer: NonNullable<ReturnType<typeof serializerForVsn>>, accepted: { id: string | null; assigns: A }): void {
-    const endpoint = this.endpoint;
-    const sink = new WebSocketSink(ws, endpoint.options.maxBufferedBytes, () => {
-      endpoint.stats.protocolErrors.slow_consumer = (endpoint.stats.protocolErrors.slow_consumer ?? 0) + 1;
-      endpoint.logger.warn({ socket_id: accepted.id }, 'disconnecting slow consumer');
-    });
-    const conn = endpoint.open(serializer, sink, accepted);
-    sink.conn = conn;
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      try {
-        conn.handleFrame(data, isBinary);
-      } catch (err) {
-        conn.protocolError(err);
-      }
-    });
-    ws.on('error', (err: Error & { code?: string }) => {
-      // ws has already answered (1009 too large, 1007 bad UTF-8…) and closes.
-      const code = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'frame_too_large' : (err.code ?? 'ws_error');
-      endpoint.recordProtocolError(code, err, conn);
-    });
-    ws.on('close', () => conn.terminateAll('closed'));
+  private accept(ws: PhoenixWebSocket, serializer: NonNullable<ReturnType<typeof serializerForVsn>>, accepted: { id: string | null; assigns: A }): void {
+    ws.attachTo(this.endpoint, this.endpoint.open(serializer, ws, accepted));
+    ws.on('message', onMessage);
+    ws.on('error', onError);
+    ws.on('close', onClose);
   }
 
   close(): void {

@@ -51,13 +51,13 @@ export async function joinSession(deps: ChannelDeps, topic: string, params: unkn
 
 /**
  * Presence after the reply: the joiner first gets the current state, then
- * everyone (the joiner included) gets the diff adding this tab.
+ * everyone (the joiner included) gets the diff adding this tab. The
+ * channel's `terminate` untracks it.
  */
 export function trackMember(deps: ChannelDeps, ctx: ChannelContext<SocketAssigns>): void {
   const identity = ctx.socket.assigns.identity;
   ctx.push('presence_state', deps.tracker.list(ctx.topic));
   deps.tracker.track(ctx, ctx.topic, identity.sub, { name: identity.name, role: identity.role, online_at: Date.now() });
-  ctx.onTerminate(() => deps.tracker.untrackOwner(ctx));
 }
 
 /**

@@ -15,6 +15,8 @@ export function sessionChannel(deps: ChannelDeps) {
     topic: 'session:*',
     join: (topic, params, ctx) => joinSession(deps, topic, params, ctx),
     afterJoin: (ctx) => trackMember(deps, ctx),
+    // a hook on the definition, not a closure per channel: idle sockets stay small
+    terminate: (_reason, ctx) => deps.tracker.untrackOwner(ctx),
     keepHeldBroadcast: keepHeldMessage,
     intercept: ['session:state'],
     handleOut: followSessionState,

@@ -64,10 +64,10 @@ export class LongPollSession implements TransportSink {
   // ---- TransportSink ----------------------------------------------------
 
   sendShared(frame: Frame): void {
-    this.send(frame);
+    this.sendFrame(frame);
   }
 
-  send(frame: Frame): void {
+  sendFrame(frame: Frame): void {
     if (this.ended || this.overflowed) return;
     const text = frame.data.toString('utf8');
     this.buffer.push(text);
@@ -88,7 +88,7 @@ export class LongPollSession implements TransportSink {
   }
 
   /** Called by Connection.shutdown: the session ends at once. */
-  close(_code: number, _reason: string): void {
+  closeTransport(_code: number, _reason: string): void {
     this.end();
   }
 
