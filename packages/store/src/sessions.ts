@@ -28,20 +28,27 @@ export async function getSession(db: Db, sessionId: string): Promise<SessionStat
 
 export async function joinSession(db: Db, sessionId: string, joiner: Joiner): Promise<SessionState> {
   requireId(sessionId, 'session id');
-  requireId(joiner?.id, 'user id');
-  requireText(joiner.name, 'name');
-  const role = requireOneOf(joiner.role, ROLES, 'role');
-
+  const role = requireJoiner(joiner);
   // Most joins change nothing: the seat is taken already. Those only read.
   const current = await getSession(db, sessionId);
   if (current && current[role] !== null) return current;
+  return takeSeat(db, sessionId, joiner, role);
+}
 
+/** Checks a joiner and returns its role. */
+export function requireJoiner(joiner: Joiner): Role {
+  requireId(joiner?.id, 'user id');
+  requireText(joiner.name, 'name');
+  return requireOneOf(joiner.role, ROLES, 'role');
+}
+
+/** Creates the session if unknown; the first of a role to arrive keeps the seat, also when two join at once. */
+export async function takeSeat(db: Db, sessionId: string, joiner: Joiner, role: Role): Promise<SessionState> {
   const now = Date.now();
   const [idCol, nameCol] = role === 'coach' ? [sessions.coachId, sessions.coachName] : [sessions.studentId, sessions.studentName];
   const seat = role === 'coach' ? { coachId: joiner.id, coachName: joiner.name } : { studentId: joiner.id, studentName: joiner.name };
   const idName = role === 'coach' ? 'coach_id' : 'student_id';
   const nameName = role === 'coach' ? 'coach_name' : 'student_name';
-  // The first of this role to arrive keeps the seat, also when two join at once.
   const [row] = await db
     .insert(sessions)
     .values({ sessionId, status: 'waiting', ...seat, createdAt: now, updatedAt: now })

@@ -14,6 +14,7 @@ import { openPglite } from './pglite-backend';
 import { openPostgres } from './postgres-backend';
 import type { StoredJob } from './rows';
 import * as sessions from './sessions';
+import { type HistoryPage, type OpenedSession, openSession } from './session-open';
 
 export interface StoreOptions {
   /** Postgres URL; absent: embedded PGlite under dataDir */
@@ -92,6 +93,11 @@ export class Store {
 
   joinSession(sessionId: string, joiner: sessions.Joiner): Promise<SessionState> {
     return this.run('joinSession', (db) => sessions.joinSession(db, sessionId, joiner));
+  }
+
+  /** joinSession plus a page of history, in one round trip when the seat is taken (see session-open.ts) */
+  openSession(sessionId: string, joiner: sessions.Joiner, page: HistoryPage): Promise<OpenedSession> {
+    return this.run('openSession', (db) => openSession(db, sessionId, joiner, page));
   }
 
   getSession(sessionId: string): Promise<SessionState | null> {

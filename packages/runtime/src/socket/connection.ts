@@ -59,7 +59,9 @@ export class Connection<A = unknown> implements ChannelHost<A>, SocketInfo<A> {
   private readonly sink: TransportSink;
   /** made on the first non-join event: idle sockets never need one */
   private rateLimit: InboundRateLimit | null = null;
-  private readonly joinRateLimit: InboundRateLimit | null;
+  /** made on the second join (see joinAllowed) */
+  private joinRateLimit: InboundRateLimit | null = null;
+  private joinedBefore = false;
   readonly idListener: Subscriber;
 
   constructor(endpoint: Endpoint<A>, serializer: Serializer, sink: TransportSink, id: string | null, assigns: A) {
@@ -68,7 +70,6 @@ export class Connection<A = unknown> implements ChannelHost<A>, SocketInfo<A> {
     this.sink = sink;
     this.id = id;
     this.assigns = assigns;
-    this.joinRateLimit = endpoint.joinRateLimitOptions ? new InboundRateLimit(endpoint.joinRateLimitOptions) : null;
     this.idListener = new SocketIdListener(this);
   }
 
@@ -143,7 +144,7 @@ export class Connection<A = unknown> implements ChannelHost<A>, SocketInfo<A> {
         return;
       }
     }
-    if (msg.event === 'phx_join' && this.joinRateLimit && this.joinRateLimit.take() !== 'allow') {
+    if (msg.event === 'phx_join' && !this.joinAllowed()) {
       // A join storm costs a store round trip per attempt; refuse it like any
       // other refused join (error reply with the message's join_ref).
       this.endpoint.stats.rateLimited++;
@@ -181,6 +182,21 @@ export class Connection<A = unknown> implements ChannelHost<A>, SocketInfo<A> {
       return;
     }
     this.handleIn(channel, msg);
+  }
+
+  /**
+   * Most sockets join once, and a first join always fits a full bucket, so
+   * the bucket is only made on the second join, one token spent. (It then
+   * misses what refilled in between, which a full bucket caps anyway.)
+   */
+  private joinAllowed(): boolean {
+    const opts = this.endpoint.joinRateLimitOptions;
+    if (opts === null) return true;
+    if (!this.joinedBefore) {
+      this.joinedBefore = true;
+      return true;
+    }
+    return (this.joinRateLimit ??= new InboundRateLimit(opts, 1)).take() === 'allow';
   }
 
   private join(msg: InboundMessage, duplicateOf: { joinRef: Ref } | undefined): void {

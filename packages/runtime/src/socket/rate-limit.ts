@@ -23,8 +23,12 @@ export class InboundRateLimit {
   private refusals = 0;
   private refusalWindowStart = 0;
 
-  constructor(private readonly opts: RateLimitOptions) {
-    this.tokens = opts.burst;
+  /** `spent`: tokens already used before the bucket was made */
+  constructor(
+    private readonly opts: RateLimitOptions,
+    spent = 0,
+  ) {
+    this.tokens = opts.burst - spent;
     this.last = Date.now();
   }
 

@@ -1,4 +1,3 @@
-import type { Message } from '@cinder/contract';
 import { errorReason, ok, type ChannelContext, type Reply } from '@cinder/runtime';
 import { mayAccess } from '../../auth/identity';
 import { identityExpired } from '../../auth/token-expiry';
@@ -27,16 +26,15 @@ export async function joinSession(deps: ChannelDeps, topic: string, params: unkn
   if (!parsed.ok) return parsed.reply;
   const { history, since } = parsed.value;
   try {
-    const session = await deps.store.joinSession(sessionId, { id: identity.sub, name: identity.name, role: identity.role });
-    let messages: Message[];
+    // One page past the cap tells whether the client missed more than we replay.
+    const page = since !== undefined && since !== null ? { after: since, limit: SINCE_CAP + 1 } : { latest: history ?? DEFAULT_HISTORY };
+    const opened = await deps.store.openSession(sessionId, { id: identity.sub, name: identity.name, role: identity.role }, page);
+    const session = opened.session;
+    let messages = opened.messages;
     let recovered = true;
-    if (since !== undefined && since !== null) {
-      const page = await deps.store.listMessagesAfter(sessionId, since, SINCE_CAP + 1);
-      recovered = page.length <= SINCE_CAP;
-      messages = page.slice(0, SINCE_CAP);
-    } else {
-      const n = history ?? DEFAULT_HISTORY;
-      messages = n === 0 ? [] : await deps.store.latestMessages(sessionId, n);
+    if ('after' in page) {
+      recovered = messages.length <= SINCE_CAP;
+      messages = messages.slice(0, SINCE_CAP);
     }
     ctx.state.sessionId = sessionId;
     rememberStatus(ctx, session);
