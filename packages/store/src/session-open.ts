@@ -32,15 +32,45 @@ export async function openSession(db: Db, sessionId: string, joiner: Joiner, pag
   if (limit !== 0) requireLimit(limit, MAX_READ);
   const after = forward ? requireCursor(page.after) : -1;
 
+  const rows = await preparedFor(db)[forward ? 'forward' : 'latest'].execute({ sessionId, after, limit });
+  // Read after the channel subscribed: anything committed later arrives live,
+  // so this page stays the right answer even if the seat is taken below.
+  const found: Message[] = [];
+  for (const r of rows) if (r.message !== null) found.push(toMessage(r.message));
+  const current = rows.length > 0 ? toSessionState(rows[0].session) : null;
+  if (current !== null && current[role] !== null) return { session: current, messages: found };
+  return { session: await takeSeat(db, sessionId, joiner, role), messages: found };
+}
+
+/**
+ * Built once per database: drizzle's query building was a tenth of a join
+ * storm's CPU, and a named statement is parsed once per Postgres connection.
+ */
+const prepared = new WeakMap<Db, ReturnType<typeof prepare>>();
+
+function preparedFor(db: Db) {
+  let p = prepared.get(db);
+  if (p === undefined) {
+    p = prepare(db);
+    prepared.set(db, p);
+  }
+  return p;
+}
+
+function prepare(db: Db) {
+  return { latest: sessionWithPage(db, false).prepare('cinder_open_session_latest'), forward: sessionWithPage(db, true).prepare('cinder_open_session_forward') };
+}
+
+function sessionWithPage(db: Db, forward: boolean) {
   const history = db
     .select()
     .from(messages)
     // the outer row's session: LATERAL lets the subquery see it
-    .where(and(eq(messages.sessionId, sessions.sessionId), isNull(messages.deletedAt), gt(messages.id, after)))
+    .where(and(eq(messages.sessionId, sessions.sessionId), isNull(messages.deletedAt), gt(messages.id, sql.placeholder('after'))))
     .orderBy(forward ? asc(messages.id) : desc(messages.id))
-    .limit(limit)
+    .limit(sql.placeholder('limit'))
     .as('history');
-  const rows = await db
+  return db
     .select({
       session: sessions,
       message: {
@@ -57,14 +87,6 @@ export async function openSession(db: Db, sessionId: string, joiner: Joiner, pag
     })
     .from(sessions)
     .leftJoinLateral(history, sql`true`)
-    .where(eq(sessions.sessionId, sessionId))
+    .where(eq(sessions.sessionId, sql.placeholder('sessionId')))
     .orderBy(asc(history.id));
-
-  // Read after the channel subscribed: anything committed later arrives live,
-  // so this page stays the right answer even if the seat is taken below.
-  const found: Message[] = [];
-  for (const r of rows) if (r.message !== null) found.push(toMessage(r.message));
-  const current = rows.length > 0 ? toSessionState(rows[0].session) : null;
-  if (current !== null && current[role] !== null) return { session: current, messages: found };
-  return { session: await takeSeat(db, sessionId, joiner, role), messages: found };
 }
