@@ -8,6 +8,7 @@ import type { TransportSink } from '../socket/transport-sink';
 import { parseOfferedProtocols } from './auth-token-protocol';
 import { refuseUpgrade } from './http-refusal';
 import { parseQuery } from './query-params';
+import { beforeWrite, type TickWriter } from './tick-coalescing';
 import { sharedWireFrame } from './websocket-wire';
 
 const TEXT = { binary: false };
@@ -27,12 +28,18 @@ interface WsInternals {
  * through `this`, an idle socket costs no closures and no extra sink object
  * (see the idle figures in the README's performance section).
  */
-class PhoenixWebSocket extends WebSocket implements TransportSink {
+class PhoenixWebSocket extends WebSocket implements TransportSink, TickWriter {
   readonly kind = 'websocket' as const;
   conn: Connection<any> | null = null;
   endpoint: Endpoint<any> | null = null;
   /** the raw socket, when frames may be written to it directly */
   private raw: RawSocket | null = null;
+  lastWriteTick = -1;
+  corkedThisTick = false;
+
+  get corkable(): RawSocket | null {
+    return this.raw;
+  }
 
   /** Called once ws has attached the socket: decides whether shared frames may bypass ws. */
   attachTo(endpoint: Endpoint<any>, conn: Connection<any>): void {
@@ -49,11 +56,13 @@ class PhoenixWebSocket extends WebSocket implements TransportSink {
 
   sendFrame(frame: Frame): void {
     if (!this.writable()) return;
+    beforeWrite(this);
     this.send(frame.data, frame.binary ? BINARY : TEXT);
   }
 
   sendShared(frame: Frame): void {
     if (!this.writable()) return;
+    beforeWrite(this);
     if (this.raw !== null) this.raw.write(sharedWireFrame(frame));
     else this.send(frame.data, frame.binary ? BINARY : TEXT);
   }

@@ -1,5 +1,5 @@
 import { RawClient } from './raw-client';
-import { startReferenceServer, type ReferenceServer } from './reference-server';
+import { referenceServerPerTest } from './server-per-test';
 import { joinV2, nextV2, openV2 } from './sockets';
 
 /*
@@ -8,16 +8,7 @@ import { joinV2, nextV2, openV2 } from './sockets';
  * (4-byte header, no ref), kind-1 reply and kind-2 broadcast.
  */
 
-let server: ReferenceServer;
-
-beforeEach(async () => {
-  server = await startReferenceServer();
-});
-
-afterEach(async () => {
-  RawClient.terminateAll();
-  await server.close();
-});
+const server = referenceServerPerTest();
 
 /** Header fields are length-prefixed by their UTF-8 byte length. */
 function frame(kind: number, fields: string[], payload: number[]): Buffer {

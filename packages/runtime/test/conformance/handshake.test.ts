@@ -1,5 +1,6 @@
 import { RawClient, rawUpgrade } from './raw-client';
-import { startReferenceServer, type ReferenceServer } from './reference-server';
+import { startReferenceServer } from './reference-server';
+import { referenceServerPerTest } from './server-per-test';
 import { closedWithin } from './sockets';
 
 /*
@@ -8,16 +9,7 @@ import { closedWithin } from './sockets';
  * check and refused connects, all visible as HTTP answers.
  */
 
-let server: ReferenceServer;
-
-beforeEach(async () => {
-  server = await startReferenceServer();
-});
-
-afterEach(async () => {
-  RawClient.terminateAll();
-  await server.close();
-});
+const server = referenceServerPerTest();
 
 const V1_HEARTBEAT = { topic: 'phoenix', event: 'heartbeat', payload: {}, ref: 'h' };
 const V1_REPLY = { event: 'phx_reply', payload: { response: {}, status: 'ok' }, ref: 'h', topic: 'phoenix' };

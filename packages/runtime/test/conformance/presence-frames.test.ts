@@ -1,5 +1,4 @@
-import { RawClient } from './raw-client';
-import { startReferenceServer, type ReferenceServer } from './reference-server';
+import { referenceServerPerTest } from './server-per-test';
 import { joinV2, nextV2, openV2 } from './sockets';
 
 /*
@@ -8,16 +7,7 @@ import { joinV2, nextV2, openV2 } from './sockets';
  * one diff, and a second socket of the same user as a second meta.
  */
 
-let server: ReferenceServer;
-
-beforeEach(async () => {
-  server = await startReferenceServer();
-});
-
-afterEach(async () => {
-  RawClient.terminateAll();
-  await server.close();
-});
+const server = referenceServerPerTest();
 
 it('an update is one presence_diff: the new meta (phx_ref_prev = old ref) in joins, the old meta in leaves', async () => {
   const a = await openV2(server, 'alice');

@@ -1,5 +1,4 @@
-import { RawClient } from './raw-client';
-import { startReferenceServer, type ReferenceServer } from './reference-server';
+import { referenceServerPerTest } from './server-per-test';
 import { joinV2, nextV2, openV1, openV2, OK_JOIN, UNMATCHED } from './sockets';
 
 /*
@@ -7,16 +6,7 @@ import { joinV2, nextV2, openV1, openV2, OK_JOIN, UNMATCHED } from './sockets';
  * §12 vectors 1-7 and 11, with hand-written frames.
  */
 
-let server: ReferenceServer;
-
-beforeEach(async () => {
-  server = await startReferenceServer();
-});
-
-afterEach(async () => {
-  RawClient.terminateAll();
-  await server.close();
-});
+const server = referenceServerPerTest();
 
 const phxRef = expect.stringMatching(/^[A-Za-z0-9_-]{16}$/);
 

@@ -1,6 +1,5 @@
 import { matchJson, RefMap } from './frame-match';
-import { RawClient } from './raw-client';
-import { startReferenceServer, type ReferenceServer } from './reference-server';
+import { referenceServerPerTest } from './server-per-test';
 import { loadTranscript, replay, type Line } from './transcript';
 
 /*
@@ -8,16 +7,7 @@ import { loadTranscript, replay, type Line } from './transcript';
  * checks that the difference is caught, so a passing replay means something.
  */
 
-let server: ReferenceServer;
-
-beforeEach(async () => {
-  server = await startReferenceServer();
-});
-
-afterEach(async () => {
-  RawClient.terminateAll();
-  await server.close();
-});
+const server = referenceServerPerTest();
 
 function edit(file: string, pick: (l: Line, i: number) => boolean, change: (l: Line) => Line | null): Line[] {
   const lines = loadTranscript(file);

@@ -1,6 +1,5 @@
 import { encodeServerFrame } from '../../src/transports/websocket-wire';
-import { RawClient } from './raw-client';
-import { startReferenceServer, type ReferenceServer } from './reference-server';
+import { referenceServerPerTest } from './server-per-test';
 import { joinV2, nextV2, openV1, openV2 } from './sockets';
 
 /*
@@ -10,16 +9,7 @@ import { joinV2, nextV2, openV1, openV2 } from './sockets';
  * socket's own replies, over V1 and V2 alike.
  */
 
-let server: ReferenceServer;
-
-beforeEach(async () => {
-  server = await startReferenceServer();
-});
-
-afterEach(async () => {
-  RawClient.terminateAll();
-  await server.close();
-});
+const server = referenceServerPerTest();
 
 // the frame's JSON around the body is ~40 bytes, so these straddle 125/126 and 65535/65536
 const BODY_LENGTHS = [0, 80, 84, 86, 200, 65_490, 65_494, 65_496, 70_000, 300_000];

@@ -1,5 +1,4 @@
-import { RawClient } from './raw-client';
-import { startReferenceServer, type ReferenceServer } from './reference-server';
+import { referenceServerPerTest } from './server-per-test';
 import { loadTranscript, replay, websocketTranscripts } from './transcript';
 
 /*
@@ -10,16 +9,7 @@ import { loadTranscript, replay, websocketTranscripts } from './transcript';
 
 const files = websocketTranscripts();
 
-let server: ReferenceServer;
-
-beforeEach(async () => {
-  server = await startReferenceServer();
-});
-
-afterEach(async () => {
-  RawClient.terminateAll();
-  await server.close();
-});
+const server = referenceServerPerTest();
 
 it('finds the WebSocket captures (v1 and v2)', () => {
   expect(files.length).toBeGreaterThanOrEqual(30);
