@@ -6,5 +6,6 @@ export type { NewMessage, WriteResult } from './message-writer';
 export type { Joiner, SessionMutation, SessionUpdateResult } from './sessions';
 export type { HistoryPage, OpenedSession } from './session-open';
 export type { StoredJob } from './rows';
+export type { JobUpdateResult } from './jobs';
 export type { CommitStats } from './group-commit';
 export { MIGRATIONS_FOLDER } from './migrations';

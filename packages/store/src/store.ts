@@ -165,7 +165,7 @@ export class Store {
     return this.run('getJob', (db) => jobs.getJob(db, jobId));
   }
 
-  updateJob(jobId: string, update: JobUpdate): Promise<StoredJob> {
+  updateJob(jobId: string, update: JobUpdate): Promise<jobs.JobUpdateResult> {
     return this.run('updateJob', (db) => jobs.updateJob(db, jobId, update));
   }
 

@@ -69,7 +69,7 @@ describe('opening on pglite', () => {
       { session_id: 's1', type: 'ai_feedback', author_role: 'ai', author_id: 'bot', message: 'kept', meta: { x: 1 } },
       { idempotencyKey: 'k1' },
     );
-    const job = await first.updateJob('j1', { status: 'completed', percent: 100, result: { ok: true } });
+    const { job } = await first.updateJob('j1', { status: 'completed', percent: 100, result: { ok: true } });
     await first.close();
     await expect(first.ping()).rejects.toThrow(/closed/);
 

@@ -170,19 +170,42 @@ describe.each(KINDS)('sessions and jobs on %s', (kind) => {
 
   it('merges job updates: status always, other fields when given', async () => {
     const job = `j-${randomUUID()}`;
-    const first = await store.updateJob(job, { owner_id: 'u1', status: 'running', percent: 12.5, stage: 'upload' });
+    const { job: first } = await store.updateJob(job, { owner_id: 'u1', status: 'running', percent: 12.5, stage: 'upload' });
     expect(first).toMatchObject({ job_id: job, owner_id: 'u1', status: 'running', percent: 12.5, stage: 'upload', message: null });
     expect(first.updated_at).toEqual(expect.any(Number));
-    const second = await store.updateJob(job, { status: 'running', percent: 60, message: 'analysing' });
+    const { job: second } = await store.updateJob(job, { status: 'running', percent: 60, message: 'analysing' });
     expect(second).toMatchObject({ owner_id: 'u1', percent: 60, stage: 'upload', message: 'analysing' });
-    const done = await store.updateJob(job, { status: 'completed', percent: 100, result: { score: 7, tags: ['a'] } });
+    const { job: done } = await store.updateJob(job, { status: 'completed', percent: 100, result: { score: 7, tags: ['a'] } });
     expect(done).toMatchObject({ status: 'completed', percent: 100, result: { score: 7, tags: ['a'] }, error: null });
     expect(await store.getJob(job)).toEqual(done);
   });
 
+  it('tells an exact repeat of a terminal state apart and leaves the row alone', async () => {
+    const job = `j-${randomUUID()}`;
+    const running = await store.updateJob(job, { status: 'running', percent: 50 });
+    expect(running.repeated).toBe(false);
+    // progress repeats are ordinary updates
+    expect((await store.updateJob(job, { status: 'running', percent: 50 })).repeated).toBe(false);
+    const done = await store.updateJob(job, { status: 'completed', percent: 100, result: { score: 7, tags: ['a'] } });
+    expect(done.repeated).toBe(false);
+    // the same post again (a retry; jsonb compares by value, whatever the key order)
+    const again = await store.updateJob(job, { percent: 100, result: { tags: ['a'], score: 7 }, status: 'completed' });
+    expect(again).toEqual({ job: done.job, repeated: true });
+    expect((await store.updateJob(job, { status: 'completed' })).repeated).toBe(true);
+    // a different completion or a failure is a real change
+    const other = await store.updateJob(job, { status: 'completed', result: { score: 8 } });
+    expect(other.repeated).toBe(false);
+    expect(other.job.result).toEqual({ score: 8 });
+    const failed = await store.updateJob(job, { status: 'failed', error: { code: 'x' } });
+    expect(failed.repeated).toBe(false);
+    expect((await store.updateJob(job, { status: 'failed', error: { code: 'x' } })).repeated).toBe(true);
+    expect((await store.updateJob(job, { status: 'failed', error: { code: 'y' } })).repeated).toBe(false);
+    expect(await store.getJob(job)).toMatchObject({ status: 'failed', error: { code: 'y' } });
+  });
+
   it('refuses bad job updates and keeps the job as it was', async () => {
     const job = `j-${randomUUID()}`;
-    const first = await store.updateJob(job, { status: 'running', percent: 5 });
+    const { job: first } = await store.updateJob(job, { status: 'running', percent: 5 });
     await expect(store.updateJob(job, { status: 'done' as never })).rejects.toBeInstanceOf(StoreInputError);
     await expect(store.updateJob(job, { status: 'running', percent: Number.NaN })).rejects.toBeInstanceOf(StoreInputError);
     await expect(store.updateJob(job, { status: 'failed', error: { big: BigInt(1) } })).rejects.toBeInstanceOf(StoreInputError);

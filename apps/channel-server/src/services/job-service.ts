@@ -6,7 +6,7 @@ import type { ProgressCoalescer } from '../channels/job/progress-coalescer';
 /**
  * Job updates from back ends: stored as the job's latest state (what a late
  * joiner gets), then published as `job:progress` (coalesced), `job:completed`
- * or `job:failed`.
+ * or `job:failed`. An exact repeat of a terminal post publishes nothing.
  */
 export class JobService {
   constructor(
@@ -15,7 +15,11 @@ export class JobService {
   ) {}
 
   async update(jobId: string, update: JobUpdate): Promise<JobState> {
-    const job = publicJobState(await this.store.updateJob(jobId, update));
+    const stored = await this.store.updateJob(jobId, update);
+    const job = publicJobState(stored.job);
+    // A retried terminal post (the SDK retries after network errors) is
+    // acknowledged with the stored state but not published a second time.
+    if (stored.repeated) return job;
     if (job.status === 'completed') {
       this.events.terminal(jobId, 'job:completed', { job_id: jobId, result: job.result ?? null });
     } else if (job.status === 'failed') {

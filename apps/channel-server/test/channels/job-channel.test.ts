@@ -153,6 +153,18 @@ describe('progress coalescing', () => {
     expect(w.of('job:failed').map((p) => p.error)).toEqual([{ code: 'e1' }, { code: 'e2' }]);
   });
 
+  it('acknowledges a retried terminal post without publishing it again', async () => {
+    const id = jid();
+    const w = await clients.join(user('w', '*'), `job:${id}`);
+    const done = await post(id, { status: 'completed', percent: 100, result: { n: 1 } });
+    // what an SDK retry after a lost answer sends: the same post again
+    expect(await post(id, { status: 'completed', percent: 100, result: { n: 1 } })).toEqual(done);
+    expect(await post(id, { status: 'completed', percent: 100, result: { n: 1 } })).toEqual(done);
+    await post(id, { status: 'failed', error: { code: 'late' } });
+    await waitFor(() => w.of('job:failed').length === 1, 'the failure after the repeats');
+    expect(w.of('job:completed')).toEqual([{ job_id: id, result: { n: 1 } }]);
+  });
+
   it('coalesces each job on its own: interleaved bursts on two jobs each end on their own last value', async () => {
     const a = jid();
     const b = jid();
