@@ -1,35 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Message } from '@cinder/contract';
-import { type NewMessage, openStore, type Store } from '@cinder/store';
-import { KINDS, makeTarget, type Target } from './targets';
+import { chatMessage, KINDS, storePerSuite } from './targets';
 
-const msg = (session: string, text: string): NewMessage => ({
-  session_id: session,
-  type: 'chat_message',
-  author_role: 'student',
-  author_id: 'stu',
-  message: text,
-  meta: {},
-});
+const msg = chatMessage;
 
 describe.each(KINDS)('group commit on %s', (kind) => {
-  let target: Target;
-  let store: Store;
   const commits: { ms: number; rows: number }[] = [];
-  beforeAll(async () => {
-    target = await makeTarget(kind);
-    // A generous deadline: these tests count transactions on a shared,
-    // possibly busy machine; deadlines have their own test (outage).
-    store = await openStore({
-      ...target.options,
-      opTimeoutMs: 30_000,
-      onCommit: (ms, rows) => commits.push({ ms, rows }),
-    });
-  });
-  afterAll(async () => {
-    await store?.close();
-    await target?.cleanup();
-  });
+  // A generous deadline: these tests count transactions on a shared,
+  // possibly busy machine; deadlines have their own test (outage).
+  const store = storePerSuite(kind, { opTimeoutMs: 30_000, onCommit: (ms, rows) => commits.push({ ms, rows }) });
 
   it('writes 500 simultaneous appends in far fewer transactions, each acknowledged after commit', async () => {
     const session = `s-${randomUUID()}`;

@@ -1,36 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { type NewMessage, openStore, type Store, StoreInputError } from '@cinder/store';
-import { KINDS, makeTarget, type Target } from './targets';
+import { StoreInputError } from '@cinder/store';
+import { appendInOrder, chatMessage, KINDS, storePerSuite } from './targets';
 
 const sid = () => `s-${randomUUID()}`;
-const msg = (session: string, text: string, extra: Partial<NewMessage> = {}): NewMessage => ({
-  session_id: session,
-  type: 'chat_message',
-  author_role: 'student',
-  author_id: 'stu',
-  message: text,
-  meta: {},
-  ...extra,
-});
+const msg = chatMessage;
 
 describe.each(KINDS)('messages on %s', (kind) => {
-  let target: Target;
-  let store: Store;
-  beforeAll(async () => {
-    target = await makeTarget(kind);
-    store = await openStore(target.options);
-  });
-  afterAll(async () => {
-    await store?.close();
-    await target?.cleanup();
-  });
+  const store = storePerSuite(kind);
 
-  /** Appends one at a time, so the stored order is the given order. */
-  async function fill(session: string, n: number): Promise<string[]> {
-    const ids: string[] = [];
-    for (let i = 0; i < n; i++) ids.push((await store.appendMessage(msg(session, `m${i}`))).message.id);
-    return ids;
-  }
+  const fill = (session: string, n: number) => appendInOrder(store, session, n);
 
   it('stores a message and returns it whole', async () => {
     const s = sid();

@@ -1,38 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { type NewMessage, openStore, type Store, StoreInputError } from '@cinder/store';
-import { KINDS, makeTarget, type Target } from './targets';
+import { StoreInputError } from '@cinder/store';
+import { appendInOrder, KINDS, storePerSuite } from './targets';
 
 /* A channel join's store call: seat plus a page of history (session-open.ts). */
 
 const sid = () => `s-${randomUUID()}`;
-const msg = (session: string, text: string): NewMessage => ({
-  session_id: session,
-  type: 'chat_message',
-  author_role: 'student',
-  author_id: 'stu',
-  message: text,
-  meta: {},
-});
 const student = { id: 'stu', name: 'Sam', role: 'student' as const };
 const coach = { id: 'co', name: 'Kim', role: 'coach' as const };
 
 describe.each(KINDS)('openSession on %s', (kind) => {
-  let target: Target;
-  let store: Store;
-  beforeAll(async () => {
-    target = await makeTarget(kind);
-    store = await openStore(target.options);
-  });
-  afterAll(async () => {
-    await store?.close();
-    await target?.cleanup();
-  });
+  const store = storePerSuite(kind);
 
-  async function fill(session: string, n: number): Promise<string[]> {
-    const ids: string[] = [];
-    for (let i = 0; i < n; i++) ids.push((await store.appendMessage(msg(session, `m${i}`))).message.id);
-    return ids;
-  }
+  const fill = (session: string, n: number) => appendInOrder(store, session, n);
 
   it('creates an unknown session with the joiner seated and no history', async () => {
     const id = sid();

@@ -1,21 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { SessionState } from '@cinder/contract';
-import { openStore, type Store, StoreInputError } from '@cinder/store';
-import { KINDS, makeTarget, type Target } from './targets';
+import { StoreInputError } from '@cinder/store';
+import { KINDS, storePerSuite } from './targets';
 
 const sid = () => `s-${randomUUID()}`;
 
 describe.each(KINDS)('sessions and jobs on %s', (kind) => {
-  let target: Target;
-  let store: Store;
-  beforeAll(async () => {
-    target = await makeTarget(kind);
-    store = await openStore(target.options);
-  });
-  afterAll(async () => {
-    await store?.close();
-    await target?.cleanup();
-  });
+  const store = storePerSuite(kind);
 
   it('reports its back end', () => {
     expect(store.kind).toBe(kind);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase } from '@cinder/testkit';
-import { MIGRATIONS_FOLDER, openStore, type StoreOptions } from '@cinder/store';
+import { MIGRATIONS_FOLDER, type NewMessage, openStore, type Store, type StoreOptions } from '@cinder/store';
 
 export type Kind = 'postgres' | 'pglite';
 export const KINDS: Kind[] = ['postgres', 'pglite'];
@@ -86,4 +86,41 @@ async function postgresTarget(dataDir: string, removeDir: () => void): Promise<T
       await db.drop();
     },
   };
+}
+
+/**
+ * A store on a fresh target of `kind` for the enclosing describe block,
+ * opened before its tests and closed after. The returned object always
+ * stands for that store, so the tests can use it directly.
+ */
+export function storePerSuite(kind: Kind, options: Partial<StoreOptions> = {}): Store {
+  let target: Target | undefined;
+  let store: Store | undefined;
+  beforeAll(async () => {
+    target = await makeTarget(kind);
+    store = await openStore({ ...target.options, ...options });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await target?.cleanup();
+  });
+  return new Proxy({} as Store, {
+    get(_t, key) {
+      if (store === undefined) throw new Error('the suite store exists only while its tests run');
+      const value = store[key as keyof Store];
+      return typeof value === 'function' ? value.bind(store) : value;
+    },
+  });
+}
+
+/** A student's chat message for `session`. */
+export function chatMessage(session: string, text: string, extra: Partial<NewMessage> = {}): NewMessage {
+  return { session_id: session, type: 'chat_message', author_role: 'student', author_id: 'stu', message: text, meta: {}, ...extra };
+}
+
+/** Appends `n` messages one at a time, so the stored order is the given order; returns their ids. */
+export async function appendInOrder(store: Store, session: string, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push((await store.appendMessage(chatMessage(session, `m${i}`))).message.id);
+  return ids;
 }
