@@ -12,6 +12,7 @@ import { WorkerPool } from './harness/worker-pool';
 import { BenchOptions, SMOKE_DB_PREFIX } from './options';
 import type { BenchReport } from './results';
 import { evaluateTargets } from './report/targets';
+import { runBurst } from './scenarios/burst';
 import { runCluster } from './scenarios/cluster';
 import { runFanoutSet } from './scenarios/fanout';
 import { idleSocketCap, runIdle } from './scenarios/idle';
@@ -54,6 +55,7 @@ export async function runBench({ options, repoRoot, log = (l) => console.log(l) 
     },
     options,
     fanout: [],
+    burst: [],
     rooms: [],
     idle: [],
     cluster: [],
@@ -158,6 +160,18 @@ function planUnits(o: BenchOptions, servers: ServerKind[], report: BenchReport):
         server: 'all',
         estimateMs: quick ? 3000 * servers.length : (fanoutCost + n * 2) * servers.length,
         run: (ctx) => runFanoutSet(ctx, servers, n),
+      });
+    }
+  }
+  if (o.scenarios.includes('burst')) {
+    for (const server of servers) {
+      units.push({
+        scenario: 'burst',
+        server,
+        estimateMs: quick ? 3000 : 15_000 + o.burst.subscribers * 5,
+        run: async (ctx) => {
+          report.burst.push(await runBurst(ctx, server));
+        },
       });
     }
   }

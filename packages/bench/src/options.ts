@@ -3,8 +3,8 @@ import type { ServerKind } from './harness/servers';
 /** quick runs use one database per runner process; see dropStaleSmokeDatabases */
 export const SMOKE_DB_PREFIX = 'bench_cinder_smoke_';
 
-export type ScenarioName = 'fanout' | 'rooms' | 'idle' | 'cluster';
-export const ALL_SCENARIOS: ScenarioName[] = ['fanout', 'rooms', 'idle', 'cluster'];
+export type ScenarioName = 'fanout' | 'burst' | 'rooms' | 'idle' | 'cluster';
+export const ALL_SCENARIOS: ScenarioName[] = ['fanout', 'burst', 'rooms', 'idle', 'cluster'];
 export const ALL_SERVERS: ServerKind[] = ['cinder', 'raw', 'socketio'];
 
 export interface BenchOptions {
@@ -30,6 +30,8 @@ export interface BenchOptions {
     /** how long to wait after the last send for stragglers; ends early once all arrived */
     drainMs: number;
   };
+  /** many publishers at once, each posting as fast as the server answers */
+  burst: { subscribers: number; publishers: number; broadcasts: number; warmupBroadcasts: number; drainMs: number };
   rooms: { sessions: number; size: number; periodMs: number; warmupMs: number; measureMs: number };
   /** joinCapMs bounds the join phase: a slow joiner is measured on fewer sockets, not allowed to eat the run */
   idle: { sockets: number; settleMs: number; joinCapMs: number };
@@ -59,6 +61,7 @@ export function defaultOptions(): BenchOptions {
       p99LimitMs: 250,
       drainMs: 2000,
     },
+    burst: { subscribers: 1000, publishers: 16, broadcasts: 3000, warmupBroadcasts: 300, drainMs: 60_000 },
     rooms: { sessions: 1000, size: 5, periodMs: 1000, warmupMs: 3000, measureMs: 12_000 },
     idle: { sockets: 20_000, settleMs: 3000, joinCapMs: 120_000 },
     cluster: { subscribers: 1000 },
@@ -88,6 +91,7 @@ export function quickOptions(): BenchOptions {
       // the smoke asserts completeness, and a busy machine may be slow
       drainMs: 10_000,
     },
+    burst: { subscribers: 10, publishers: 4, broadcasts: 40, warmupBroadcasts: 8, drainMs: 10_000 },
     rooms: { sessions: 2, size: 5, periodMs: 200, warmupMs: 300, measureMs: 800 },
     idle: { sockets: 40, settleMs: 200, joinCapMs: 15_000 },
     cluster: { subscribers: 20 },
@@ -99,7 +103,7 @@ export function quickOptions(): BenchOptions {
 const USAGE = `usage: node packages/bench/dist/run.js [options]
   --quick                      a few subscribers and messages (the test-suite smoke)
   --servers=cinder,raw,socketio
-  --scenarios=fanout,rooms,idle,cluster
+  --scenarios=fanout,burst,rooms,idle,cluster
   --subscribers=1000,10000     fan-out sizes
   --idle-sockets=N             idle scenario target (capped by the open-file limit)
   --fanout-topic=job|session

@@ -47,6 +47,28 @@ export interface FanoutResult {
   serverRssBytes: number;
 }
 
+export interface BurstResult {
+  server: ServerKind;
+  subscribers: number;
+  opened: number;
+  publishers: number;
+  broadcastsSent: number;
+  broadcastsFailed: number;
+  expectedDeliveries: number;
+  deliveries: number;
+  complete: boolean;
+  outOfOrder: number;
+  /** from the first post until the last delivery arrived */
+  elapsedMs: number;
+  deliveriesPerSec: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  serverCpuSeconds: number;
+  clientCpuSeconds: number;
+  foreignCpuCores: number;
+  cpuUsPerDelivery: number | null;
+}
+
 export interface RoomsResult {
   server: ServerKind;
   sessions: number;
@@ -121,6 +143,7 @@ export interface BenchReport {
   machine: { cpus: number; node: string; openFileLimit: { soft: number | null; hard: number | null }; kernel: string };
   options: unknown;
   fanout: FanoutResult[];
+  burst: BurstResult[];
   rooms: RoomsResult[];
   idle: IdleResult[];
   cluster: ClusterResult[];

@@ -87,6 +87,21 @@ describe('pnpm bench --quick', () => {
     }
   });
 
+  it('burst: every broadcast of every publisher reached every subscriber, in order per publisher', () => {
+    expect(report.burst.map((b) => b.server).sort()).toEqual(servers().sort());
+    for (const b of report.burst) {
+      expect(b.opened).toBe(b.subscribers);
+      expect(b.publishers).toBeGreaterThan(1);
+      expect(b.broadcastsSent).toBe(40);
+      expect(b.deliveries).toBe(b.subscribers * b.broadcastsSent);
+      expect(b.complete).toBe(true);
+      expect(b.outOfOrder).toBe(0);
+      expect(Number.isFinite(b.cpuUsPerDelivery)).toBe(true);
+      expect(b.deliveriesPerSec).toBeGreaterThan(0);
+      expect(Number.isFinite(b.p99Ms)).toBe(true);
+    }
+  });
+
   it('idle: all sockets joined and RSS per socket and joins/s are reported', () => {
     expect(report.idle.map((i) => i.server).sort()).toEqual(servers().sort());
     for (const i of report.idle) {

@@ -54,6 +54,18 @@ export function renderTable(r: BenchReport): string {
     }
     rows.push(max);
   }
+  if (r.burst.length > 0) {
+    const by = (k: ServerKind) => r.burst.find((b) => b.server === k);
+    const first = r.burst[0];
+    const scen = `burst ${num(first.subscribers)} subs, ${first.publishers} publishers`;
+    rows.push(row(scen, 'server CPU µs/delivery', (k) => by(k)?.cpuUsPerDelivery, (v) => num(v, 2)));
+    rows.push(row(scen, 'deliveries/s', (k) => by(k)?.deliveriesPerSec, (v) => num(v)));
+    rows.push(textRow(scen, 'p50 / p99 ms', (k) => (by(k) ? `${ms(by(k)!.p50Ms)} / ${ms(by(k)!.p99Ms)}` : dash)));
+    rows.push(textRow(scen, 'deliveries complete', (k) => {
+      const b = by(k);
+      return b ? `${b.complete ? 'yes' : 'NO'} (${num(b.deliveries)}/${num(b.expectedDeliveries)})` : dash;
+    }));
+  }
   for (const x of r.rooms) {
     const k = x.server;
     const scen = `rooms ${num(x.sessions)}×${Math.round(x.sockets / Math.max(1, x.sessions))}`;

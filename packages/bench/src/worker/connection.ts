@@ -15,9 +15,9 @@ export interface ClientConnection {
   isOpen(): boolean;
   pendingReplies(): number;
   close(): void;
-  /** fan-out order check: last sequence seen in window lastW */
+  /** fan-out order check: last sequence seen per publisher in window lastW */
   lastW: number;
-  lastSeq: number;
+  lastSeq: number[];
 }
 
 export type EventSink = (conn: ClientConnection, event: string, payload: unknown) => void;

@@ -21,9 +21,14 @@ export class FanoutRecorder {
       this.counts.stale++;
       return;
     }
-    if (conn.lastW === p.w && p.s <= conn.lastSeq) this.counts.outOfOrder++;
-    conn.lastW = p.w;
-    conn.lastSeq = p.s;
+    if (conn.lastW !== p.w) {
+      conn.lastW = p.w;
+      conn.lastSeq.length = 0;
+    }
+    const publisher = p.p ?? 0;
+    const last = conn.lastSeq[publisher];
+    if (last !== undefined && p.s <= last) this.counts.outOfOrder++;
+    conn.lastSeq[publisher] = p.s;
     this.counts.deliveries++;
     this.latency.recordMs(now - p.t);
   }

@@ -12,7 +12,7 @@ const JOIN_REF = '1';
  */
 export class PhoenixConnection implements ClientConnection {
   lastW = -1;
-  lastSeq = -1;
+  lastSeq: number[] = [];
   private ws?: WebSocket;
   private nextRef = 1;
   private readonly pending = new Map<string, { resolve: (r: Reply) => void; timer: NodeJS.Timeout }>();

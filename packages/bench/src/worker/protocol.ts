@@ -50,6 +50,8 @@ export interface TickPayload {
   s: number;
   /** send time, nowMs() */
   t: number;
+  /** publisher, when several post at once (burst): order is checked per publisher */
+  p?: number;
 }
 
 export interface FanoutCounts {

@@ -4,7 +4,7 @@ import type { ClientConnection, DropSink, EventSink, Reply } from './connection'
 /** One Socket.IO client on the WebSocket transport, joined to one room. */
 export class SocketIoConnection implements ClientConnection {
   lastW = -1;
-  lastSeq = -1;
+  lastSeq: number[] = [];
   private socket?: Socket;
   private joined = false;
   private closedByUs = false;
