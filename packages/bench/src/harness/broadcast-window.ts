@@ -3,12 +3,12 @@ import { Histogram } from '../histogram';
 import type { WindowResult } from '../results';
 import { TICK_EVENT, TickPayload } from '../worker/protocol';
 import { orderedAgent, postJson } from './http';
+import { awaitDeliveries, collectWindow } from './deliveries';
 import { cpuSeconds, ForeignCpu } from './proc-stats';
 import type { WorkerPool } from './worker-pool';
 
 /** More queued broadcast requests than this means the server is not keeping up. */
 const MAX_OUTSTANDING = 256;
-const POLL_MS = 25;
 const MIN_BROADCASTS = 4;
 
 export interface WindowTarget {
@@ -110,27 +110,14 @@ export async function measureWindow(
   await Promise.all(answered);
 
   const expected = subscribers * ok;
-  let delivered = 0;
-  const drainUntil = nowMs() + drainMs;
-  for (;;) {
-    const st = await pool.status();
-    delivered = st.reduce((n, s) => n + s.fanout.deliveries, 0);
-    if (delivered >= expected || nowMs() >= drainUntil) break;
-    await sleep(POLL_MS);
-  }
+  await awaitDeliveries(pool, expected, drainMs);
   const t1 = nowMs();
   const cpu = cpuSeconds(target.serverPids) - cpu0;
   const clientCpu = cpuSeconds(pool.pids) - clientCpu0;
   const foreignCpuCores = foreign.cores();
   agent.destroy();
 
-  const reports = await pool.collect();
-  const hist = new Histogram();
-  for (const r of reports) hist.merge(r.latency);
-  const deliveries = reports.reduce((n, r) => n + r.deliveries, 0);
-  // what never arrived counts as infinitely late, so loss cannot flatter p99
-  if (deliveries < expected) hist.recordMissing(expected - deliveries);
-  const outOfOrder = reports.reduce((n, r) => n + r.outOfOrder, 0);
+  const { latency: hist, deliveries, outOfOrder, stale } = await collectWindow(pool, expected);
   const sendSeconds = Math.max(sendEnd - t0, spanMs) / 1000;
   const result: WindowResult = {
     targetBroadcastsPerSec: rate,
@@ -144,7 +131,7 @@ export async function measureWindow(
     deliveries,
     complete: deliveries === expected && failed === 0 && outOfOrder === 0 && subscribers > 0,
     outOfOrder,
-    stale: reports.reduce((n, r) => n + r.stale, 0),
+    stale,
     deliveriesPerSec: deliveries / sendSeconds,
     p50Ms: hist.quantileMs(0.5),
     p99Ms: hist.quantileMs(0.99),

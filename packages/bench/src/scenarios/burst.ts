@@ -1,14 +1,12 @@
-import { nowMs, sleep } from '../clock';
+import { nowMs } from '../clock';
 import type { BenchContext } from '../harness/context';
 import { orderedAgent, postJson } from '../harness/http';
+import { awaitDeliveries, collectWindow } from '../harness/deliveries';
 import { cpuSeconds, ForeignCpu } from '../harness/proc-stats';
 import type { ServerHandle, ServerKind } from '../harness/servers';
-import { Histogram } from '../histogram';
 import type { BurstResult } from '../results';
 import { TICK_EVENT, type TickPayload } from '../worker/protocol';
 import { fmtMs, fanoutTopic, openClients, withServer } from './common';
-
-const POLL_MS = 25;
 
 /**
  * Burst: several publishers (back ends, AI workers) post at once, each as
@@ -75,25 +73,13 @@ async function burst(
   await Promise.all(Array.from({ length: o.publishers }, (_, p) => publisher(p)));
 
   const expected = subscribers * ok;
-  let delivered = 0;
-  const drainUntil = nowMs() + o.drainMs;
-  for (;;) {
-    const st = await pool.status();
-    delivered = st.reduce((n, s) => n + s.fanout.deliveries, 0);
-    if (delivered >= expected || nowMs() >= drainUntil) break;
-    await sleep(POLL_MS);
-  }
+  await awaitDeliveries(pool, expected, o.drainMs);
   const elapsedMs = nowMs() - t0;
   const cpu = cpuSeconds([server.pid]) - cpu0;
   const clientCpu = cpuSeconds(pool.pids) - clientCpu0;
   const foreignCpuCores = foreign.cores();
 
-  const reports = await pool.collect();
-  const hist = new Histogram();
-  for (const r of reports) hist.merge(r.latency);
-  const deliveries = reports.reduce((n, r) => n + r.deliveries, 0);
-  if (deliveries < expected) hist.recordMissing(expected - deliveries);
-  const outOfOrder = reports.reduce((n, r) => n + r.outOfOrder, 0);
+  const { latency: hist, deliveries, outOfOrder } = await collectWindow(pool, expected);
   return {
     subscribers,
     publishers: o.publishers,
