@@ -45,23 +45,48 @@ export function requireJoiner(joiner: Joiner): Role {
 /** Creates the session if unknown; the first of a role to arrive keeps the seat, also when two join at once. */
 export async function takeSeat(db: Db, sessionId: string, joiner: Joiner, role: Role): Promise<SessionState> {
   const now = Date.now();
-  const [idCol, nameCol] = role === 'coach' ? [sessions.coachId, sessions.coachName] : [sessions.studentId, sessions.studentName];
-  const seat = role === 'coach' ? { coachId: joiner.id, coachName: joiner.name } : { studentId: joiner.id, studentName: joiner.name };
-  const idName = role === 'coach' ? 'coach_id' : 'student_id';
-  const nameName = role === 'coach' ? 'coach_name' : 'student_name';
-  const [row] = await db
+  const [row] = await seatStatements(db)[role].execute({ sessionId, id: joiner.id, name: joiner.name, now });
+  return toSessionState(row);
+}
+
+/**
+ * Built once per database and role: a join storm takes thousands of seats,
+ * and building the upsert each time was most of what a join left for the
+ * garbage collector.
+ */
+const seatPrepared = new WeakMap<Db, Record<Role, ReturnType<typeof prepareSeat>>>();
+
+function seatStatements(db: Db): Record<Role, ReturnType<typeof prepareSeat>> {
+  let p = seatPrepared.get(db);
+  if (p === undefined) {
+    p = { coach: prepareSeat(db, 'coach'), student: prepareSeat(db, 'student') };
+    seatPrepared.set(db, p);
+  }
+  return p;
+}
+
+function prepareSeat(db: Db, role: Role) {
+  const coach = role === 'coach';
+  const [idCol, nameCol] = coach ? [sessions.coachId, sessions.coachName] : [sessions.studentId, sessions.studentName];
+  const id = sql.placeholder('id');
+  const name = sql.placeholder('name');
+  const now = sql.placeholder('now');
+  const seat = coach ? { coachId: id, coachName: name } : { studentId: id, studentName: name };
+  const idName = coach ? 'coach_id' : 'student_id';
+  const nameName = coach ? 'coach_name' : 'student_name';
+  return db
     .insert(sessions)
-    .values({ sessionId, status: 'waiting', ...seat, createdAt: now, updatedAt: now })
+    .values({ sessionId: sql.placeholder('sessionId'), status: 'waiting', ...seat, createdAt: now, updatedAt: now })
     .onConflictDoUpdate({
       target: sessions.sessionId,
       set: {
-        [role === 'coach' ? 'coachId' : 'studentId']: sql`coalesce(${idCol}, excluded.${sql.identifier(idName)})`,
-        [role === 'coach' ? 'coachName' : 'studentName']: sql`case when ${idCol} is null then excluded.${sql.identifier(nameName)} else ${nameCol} end`,
+        [coach ? 'coachId' : 'studentId']: sql`coalesce(${idCol}, excluded.${sql.identifier(idName)})`,
+        [coach ? 'coachName' : 'studentName']: sql`case when ${idCol} is null then excluded.${sql.identifier(nameName)} else ${nameCol} end`,
         updatedAt: sql`case when ${idCol} is null then excluded.updated_at else ${sessions.updatedAt} end`,
       },
     })
-    .returning();
-  return toSessionState(row);
+    .returning()
+    .prepare(`cinder_take_seat_${role}`);
 }
 
 export async function listSessions(db: Db, status: SessionStatus, limit: number): Promise<SessionState[]> {
