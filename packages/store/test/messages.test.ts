@@ -34,6 +34,20 @@ describe.each(KINDS)('messages on %s', (kind) => {
     expect(await store.getSession(s)).toMatchObject({ session_id: s, status: 'waiting', coach: null, student: null });
   });
 
+  it('stores texts and meta that array literals would mangle exactly as sent, in one batch', async () => {
+    const s = sid();
+    const texts = ['NULL', 'null', '', 'a,b', '{x}', '"quoted"', 'back\\slash', ' padded ', 'tab\there', 'line\nbreak', '한국어 👋'];
+    const metas = [{ q: '"{,}"\\' }, { nested: { a: [1, 'NULL', null] } }, {}];
+    const written = await Promise.all(
+      texts.map((t, i) => store.appendMessage(msg(s, t, { meta: metas[i % metas.length] }), i % 2 === 0 ? { idempotencyKey: `k-${t}-${i}` } : {})),
+    );
+    expect(written.map((w) => w.message.message)).toEqual(texts);
+    const stored = await store.listMessagesAfter(s, null, 50);
+    expect(stored.map((m) => m.message)).toEqual(texts);
+    expect(stored.map((m) => m.meta)).toEqual(texts.map((_, i) => metas[i % metas.length]));
+    expect(stored).toEqual(written.map((w) => w.message));
+  });
+
   it('keeps each session its own history, ordered by increasing ids', async () => {
     const a = sid();
     const b = sid();
