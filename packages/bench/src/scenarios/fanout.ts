@@ -95,7 +95,7 @@ export async function runFanoutSet(ctx: BenchContext, kinds: ServerKind[], subsc
   }
 }
 
-/** Geometric steps up from the fixed rate (or down, if it failed), then one bisection. */
+/** Geometric steps up from the fixed rate (or down, if it failed), then one bisection; a failed step is run twice. */
 async function rampUp(
   ctx: BenchContext,
   c: Contender,
@@ -127,9 +127,14 @@ async function rampUp(
     return s;
   };
   const stepBudgetMs = o.stepMs + drainMs + 1000;
-  let best: WindowResult | null = passes(fixed) ? fixed : null;
   // One disturbed window on a shared machine must not decide the whole ramp:
-  // a failed fixed rate is tried once more before stepping down.
+  // a rate fails only if it fails twice.
+  const confirmed = async (rate: number): Promise<RampStep> => {
+    const s = await step(rate);
+    if (s.pass || ctx.remainingMs() < stepBudgetMs * 2) return s;
+    return step(rate);
+  };
+  let best: WindowResult | null = passes(fixed) ? fixed : null;
   if (!best && ctx.remainingMs() > stepBudgetMs * 2) {
     const again = await step(fixedRate);
     if (again.pass) best = again;
@@ -139,7 +144,7 @@ async function rampUp(
     let failRate = 0;
     for (let i = 0, rate = fixedRate * o.stepFactor; i < o.maxSteps; i++, rate *= o.stepFactor) {
       if (ctx.remainingMs() < stepBudgetMs * 2) break;
-      const s = await step(rate);
+      const s = await confirmed(rate);
       if (!s.pass) {
         failRate = rate;
         break;
@@ -148,7 +153,7 @@ async function rampUp(
       lastPassRate = rate;
     }
     if (failRate > 0 && ctx.remainingMs() > stepBudgetMs * 2) {
-      const s = await step(Math.sqrt(lastPassRate * failRate));
+      const s = await confirmed(Math.sqrt(lastPassRate * failRate));
       if (s.pass) best = s;
     }
   } else {
