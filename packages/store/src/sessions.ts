@@ -26,15 +26,6 @@ export async function getSession(db: Db, sessionId: string): Promise<SessionStat
   return row ? toSessionState(row) : null;
 }
 
-export async function joinSession(db: Db, sessionId: string, joiner: Joiner): Promise<SessionState> {
-  requireId(sessionId, 'session id');
-  const role = requireJoiner(joiner);
-  // Most joins change nothing: the seat is taken already. Those only read.
-  const current = await getSession(db, sessionId);
-  if (current && current[role] !== null) return current;
-  return takeSeat(db, sessionId, joiner, role);
-}
-
 /** Checks a joiner and returns its role. */
 export function requireJoiner(joiner: Joiner): Role {
   requireId(joiner?.id, 'user id');

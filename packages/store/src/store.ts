@@ -91,8 +91,9 @@ export class Store {
     });
   }
 
-  joinSession(sessionId: string, joiner: sessions.Joiner): Promise<SessionState> {
-    return this.run('joinSession', (db) => sessions.joinSession(db, sessionId, joiner));
+  /** openSession without history */
+  async joinSession(sessionId: string, joiner: sessions.Joiner): Promise<SessionState> {
+    return (await this.openSession(sessionId, joiner, { latest: 0 })).session;
   }
 
   /** joinSession plus a page of history, in one round trip when the seat is taken (see session-open.ts) */

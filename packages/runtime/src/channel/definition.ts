@@ -41,6 +41,7 @@ export interface ChannelDefinition<A = unknown> {
    * the join reads its state is lost; those broadcasts are held and sent
    * after the reply. This filter drops the ones the reply already contains
    * (e.g. messages the join's history query returned). Default: keep all.
+   * `payload` is shared and read-only, as for `handleOut`.
    */
   keepHeldBroadcast?(event: string, payload: unknown, ctx: ChannelContext<A>): boolean;
   /**
@@ -50,6 +51,7 @@ export interface ChannelDefinition<A = unknown> {
    * it, so the broadcast may arrive just after the reply that contained it.
    */
   replayGuardMs?: number;
+  /** `payload` is shared with the topic's other subscribers on this node: read it, do not change it */
   handleOut?(event: string, payload: unknown, ctx: ChannelContext<A>): void;
   terminate?(reason: TerminateReason, ctx: ChannelContext<A>): void | Promise<void>;
 }

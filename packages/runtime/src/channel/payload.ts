@@ -10,7 +10,20 @@ export function makeBroadcast(topic: string, event: string, payload: unknown): B
   return { topic, event, payload: encodePayload(payload) };
 }
 
-/** Intercepted broadcasts are handed to handle_out decoded. */
+/**
+ * Intercepted and guarded broadcasts reach the channel's hooks decoded. The
+ * same Broadcast object goes to every subscriber of a node, so it is parsed
+ * once for all of them, not once per subscriber; hooks get a shared value
+ * and must not change it.
+ */
+const decoded = new WeakMap<Broadcast, unknown>();
+
 export function decodeBroadcastPayload(msg: Broadcast): unknown {
-  return msg.payload.kind === 'binary' ? msg.payload.bytes : JSON.parse(msg.payload.json);
+  if (msg.payload.kind === 'binary') return msg.payload.bytes;
+  let value = decoded.get(msg);
+  if (value === undefined) {
+    value = JSON.parse(msg.payload.json);
+    decoded.set(msg, value);
+  }
+  return value;
 }

@@ -5,6 +5,7 @@
 import { v1Serializer, v2Serializer, type Frame, type Serializer } from '@cinder/protocol';
 import { MemoryAdapter } from '@cinder/pubsub';
 import { jsonBroadcast, binaryBroadcast, PubSub, type Subscriber } from '@cinder/runtime';
+import { decodeBroadcastPayload } from '../../src/channel/payload';
 
 function counting(base: Serializer): Serializer & { encodes: number } {
   const s = Object.create(base) as Serializer & { encodes: number };
@@ -59,4 +60,14 @@ it('skips the sender with broadcastFrom semantics and subscribes remotely once p
   pubsub.broadcast(jsonBroadcast('t', 'e', {}), a);
   expect(frames).toHaveLength(1);
   expect(subscribed).toEqual(['t']);
+});
+
+it('decodes an intercepted broadcast once for all its subscribers', () => {
+  const msg = jsonBroadcast('t', 'e', { n: 1 });
+  const first = decodeBroadcastPayload(msg);
+  expect(first).toEqual({ n: 1 });
+  expect(decodeBroadcastPayload(msg)).toBe(first);
+  expect(decodeBroadcastPayload(jsonBroadcast('t', 'e', null))).toBeNull();
+  const bytes = new Uint8Array([1, 2]);
+  expect(decodeBroadcastPayload(binaryBroadcast('t', 'e', bytes))).toBe(bytes);
 });
