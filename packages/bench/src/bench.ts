@@ -15,7 +15,7 @@ import { evaluateTargets } from './report/targets';
 import { runBurst } from './scenarios/burst';
 import { runCluster } from './scenarios/cluster';
 import { runFanoutSet } from './scenarios/fanout';
-import { idleSocketCap, runIdle } from './scenarios/idle';
+import { idlePlan, runIdle, socketsPerProcess } from './scenarios/idle';
 import { runRooms } from './scenarios/rooms';
 
 export interface RunBenchInput {
@@ -30,6 +30,8 @@ interface Unit {
   server: ServerKind | 'all';
   /** rough cost, to skip what no longer fits in the budget */
   estimateMs: number;
+  /** client sockets held at once, to size the worker pool */
+  sockets: number;
   run: (ctx: BenchContext) => Promise<void>;
 }
 
@@ -71,11 +73,14 @@ export async function runBench({ options, repoRoot, log = (l) => console.log(l) 
     servers = servers.filter((s) => s !== 'cinder');
   }
   if (options.scenarios.includes('idle')) {
-    const cap = idleSocketCap(options.idle.sockets);
-    if (cap < options.idle.sockets) {
+    const perProcess = socketsPerProcess(options.idle.perProcess);
+    const processes = idlePlan(options.idle.sockets, perProcess).length;
+    if (processes > 1) {
       report.notes.push(
-        `idle: capped at ${cap} sockets (asked ${options.idle.sockets}): the open-file limit is ${limit.soft}/${limit.hard} ` +
-          `(soft/hard) and a server holds one descriptor per socket; raise the hard limit (ulimit -Hn, needs CAP_SYS_RESOURCE) for more`,
+        `idle: ${options.idle.sockets} sockets spread over ${processes} processes per server, at most ${perProcess} each ` +
+          (options.idle.perProcess === undefined
+            ? `(the open-file limit is ${limit.soft}/${limit.hard} soft/hard and a server holds one descriptor per socket)`
+            : '(--idle-per-process)'),
       );
     }
   }
@@ -97,18 +102,18 @@ export async function runBench({ options, repoRoot, log = (l) => console.log(l) 
     }
   }
 
-  const poolSize = workerCount(options, servers, limit.soft);
+  const units = planUnits(options, servers, report);
+  const poolSize = (unit: Unit) => workerCount(options, unit.sockets, limit.soft);
   const ctx: BenchContext = {
     options,
     env,
-    pool: new WorkerPool(poolSize),
+    pool: new WorkerPool(units.length > 0 ? poolSize(units[0]) : options.workers),
     runId: `${started.toString(36)}${randomBytes(2).toString('hex')}`,
     report,
     log,
     remainingMs: () => options.budgetMs - (Date.now() - started),
   };
 
-  const units = planUnits(options, servers, report);
   try {
     let first = true;
     for (const unit of units) {
@@ -116,7 +121,7 @@ export async function runBench({ options, repoRoot, log = (l) => console.log(l) 
       // thousands of sockets would show up as GC pauses in this one's latency.
       if (!first) {
         ctx.pool.stop();
-        ctx.pool = new WorkerPool(poolSize);
+        ctx.pool = new WorkerPool(poolSize(unit));
       }
       first = false;
       const label = unit.server === 'all' ? unit.scenario : `${unit.scenario} / ${SERVER_LABEL[unit.server]}`;
@@ -159,6 +164,7 @@ function planUnits(o: BenchOptions, servers: ServerKind[], report: BenchReport):
         scenario: `fan-out ${n}`,
         server: 'all',
         estimateMs: quick ? 3000 * servers.length : (fanoutCost + n * 2) * servers.length,
+        sockets: n * servers.length,
         run: (ctx) => runFanoutSet(ctx, servers, n),
       });
     }
@@ -169,6 +175,7 @@ function planUnits(o: BenchOptions, servers: ServerKind[], report: BenchReport):
         scenario: 'burst',
         server,
         estimateMs: quick ? 3000 : 15_000 + o.burst.subscribers * 5,
+        sockets: o.burst.subscribers,
         run: async (ctx) => {
           report.burst.push(await runBurst(ctx, server));
         },
@@ -181,6 +188,7 @@ function planUnits(o: BenchOptions, servers: ServerKind[], report: BenchReport):
         scenario: 'rooms',
         server: 'cinder',
         estimateMs: o.rooms.warmupMs + o.rooms.measureMs + (quick ? 3000 : 15_000),
+        sockets: o.rooms.sessions * o.rooms.size,
         run: async (ctx) => {
           report.rooms.push(await runRooms(ctx, 'cinder'));
         },
@@ -195,6 +203,7 @@ function planUnits(o: BenchOptions, servers: ServerKind[], report: BenchReport):
         scenario: 'idle',
         server,
         estimateMs: quick ? 2000 : 10_000 + Math.min(o.idle.joinCapMs, o.idle.sockets * 2),
+        sockets: o.idle.sockets,
         run: async (ctx) => {
           report.idle.push(await runIdle(ctx, server));
         },
@@ -208,6 +217,7 @@ function planUnits(o: BenchOptions, servers: ServerKind[], report: BenchReport):
         scenario: 'cluster',
         server,
         estimateMs: quick ? 3000 : fanoutCost + 5000,
+        sockets: o.cluster.subscribers,
         run: async (ctx) => {
           report.cluster.push(await runCluster(ctx, server));
         },
@@ -218,12 +228,11 @@ function planUnits(o: BenchOptions, servers: ServerKind[], report: BenchReport):
 }
 
 /**
- * Fan-out keeps every server's subscribers connected at once; each worker
- * holds one descriptor per client socket, so add workers until they fit.
+ * Each worker holds one descriptor per client socket (fan-out keeps every
+ * server's subscribers connected at once), so add workers until they fit.
  */
-function workerCount(o: BenchOptions, servers: ServerKind[], fdSoft: number): number {
-  if (!o.scenarios.includes('fanout') || !Number.isFinite(fdSoft)) return o.workers;
-  const sockets = Math.max(0, ...o.fanout.subscribers) * servers.length;
+function workerCount(o: BenchOptions, sockets: number, fdSoft: number): number {
+  if (!Number.isFinite(fdSoft)) return o.workers;
   return Math.max(o.workers, Math.ceil(sockets / Math.max(1000, fdSoft - 500)));
 }
 

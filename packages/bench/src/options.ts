@@ -33,8 +33,13 @@ export interface BenchOptions {
   /** many publishers at once, each posting as fast as the server answers */
   burst: { subscribers: number; publishers: number; broadcasts: number; warmupBroadcasts: number; drainMs: number };
   rooms: { sessions: number; size: number; periodMs: number; warmupMs: number; measureMs: number };
-  /** joinCapMs bounds the join phase: a slow joiner is measured on fewer sockets, not allowed to eat the run */
-  idle: { sockets: number; settleMs: number; joinCapMs: number };
+  /**
+   * joinCapMs bounds the join phase: a slow joiner is measured on fewer
+   * sockets, not allowed to eat the run. perProcess (default: what the
+   * open-file limit lets one process hold) decides how many server
+   * processes share the sockets.
+   */
+  idle: { sockets: number; settleMs: number; joinCapMs: number; perProcess?: number };
   cluster: { subscribers: number };
   adminDatabaseUrl: string;
   databaseName: string;
@@ -63,7 +68,7 @@ export function defaultOptions(): BenchOptions {
     },
     burst: { subscribers: 1000, publishers: 16, broadcasts: 3000, warmupBroadcasts: 300, drainMs: 60_000 },
     rooms: { sessions: 1000, size: 5, periodMs: 1000, warmupMs: 3000, measureMs: 12_000 },
-    idle: { sockets: 20_000, settleMs: 3000, joinCapMs: 120_000 },
+    idle: { sockets: 50_000, settleMs: 3000, joinCapMs: 120_000 },
     cluster: { subscribers: 1000 },
     adminDatabaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     // not `cinder_…`: scripts/test-prerequisites.sh drops those, even under a running bench
@@ -93,7 +98,8 @@ export function quickOptions(): BenchOptions {
     },
     burst: { subscribers: 10, publishers: 4, broadcasts: 40, warmupBroadcasts: 8, drainMs: 10_000 },
     rooms: { sessions: 2, size: 5, periodMs: 200, warmupMs: 300, measureMs: 800 },
-    idle: { sockets: 40, settleMs: 200, joinCapMs: 15_000 },
+    // two processes of 20: the smoke walks the path a full run takes past the open-file limit
+    idle: { sockets: 40, settleMs: 200, joinCapMs: 15_000, perProcess: 20 },
     cluster: { subscribers: 20 },
     // per process: two test runs on the shared machine must not drop each other's database
     databaseName: `${SMOKE_DB_PREFIX}${process.pid}`,
@@ -105,7 +111,8 @@ const USAGE = `usage: node packages/bench/dist/run.js [options]
   --servers=cinder,raw,socketio
   --scenarios=fanout,burst,rooms,idle,cluster
   --subscribers=1000,10000     fan-out sizes
-  --idle-sockets=N             idle scenario target (capped by the open-file limit)
+  --idle-sockets=N             idle scenario target (default 50000, as in the contract)
+  --idle-per-process=N         sockets one server process holds in idle (default: the open-file limit allows)
   --fanout-topic=job|session
   --workers=N                  client worker processes
   --budget-s=N                 whole-run time budget
@@ -140,6 +147,9 @@ export function parseArgs(argv: string[]): BenchOptions {
         break;
       case '--idle-sockets':
         o.idle.sockets = int();
+        break;
+      case '--idle-per-process':
+        o.idle.perProcess = int();
         break;
       case '--fanout-topic':
         if (value !== 'job' && value !== 'session') throw new Error(`--fanout-topic must be job or session\n${USAGE}`);

@@ -94,6 +94,10 @@ export interface RoomsResult {
 export interface IdleResult {
   server: ServerKind;
   requested: number;
+  /** server processes sharing the sockets (whole sessions each) */
+  processes: number;
+  /** sockets one process may hold: the open-file limit's, unless --idle-per-process */
+  perProcessLimit: number;
   joined: number;
   failed: number;
   /** sockets not attempted because joining hit the time cap */

@@ -102,9 +102,11 @@ describe('pnpm bench --quick', () => {
     }
   });
 
-  it('idle: all sockets joined and RSS per socket and joins/s are reported', () => {
+  it('idle: all sockets joined across two server processes, RSS per socket and joins/s are reported', () => {
     expect(report.idle.map((i) => i.server).sort()).toEqual(servers().sort());
     for (const i of report.idle) {
+      // --quick holds 20 per process, as the open-file limit would past ~20,000
+      expect(i.processes).toBe(2);
       expect(i.joined).toBe(i.requested);
       expect(i.stillOpen).toBe(i.joined);
       expect(Number.isFinite(i.rssPerSocketBytes)).toBe(true);

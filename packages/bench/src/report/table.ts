@@ -81,7 +81,12 @@ export function renderTable(r: BenchReport): string {
   }
   if (r.idle.length > 0) {
     const by = (k: ServerKind) => r.idle.find((i) => i.server === k);
-    rows.push(row('idle', 'joined sockets', (k) => by(k)?.joined, (v) => num(v)));
+    const joined = row('idle', 'joined sockets', (k) => by(k)?.joined, (v) => num(v));
+    for (const k of COLS) {
+      const i = by(k);
+      if (i && i.processes > 1) joined.values[k] += ` (${i.processes} processes)`;
+    }
+    rows.push(joined);
     rows.push(row('idle', 'RSS per joined socket (KiB)', (k) => (by(k)?.rssPerSocketBytes ?? null) === null ? null : by(k)!.rssPerSocketBytes! / 1024, (v) => num(v, 1), '≤1.5× raw'));
     rows.push(row('idle', 'joins/s', (k) => by(k)?.joinsPerSec, (v) => num(v)));
   }
