@@ -32,8 +32,9 @@ export const sessions = pgTable(
   },
   (t) => [
     check('sessions_status_check', sql`${t.status} in ('waiting', 'active', 'paused', 'ended')`),
-    // A coach's dashboard lists sessions of one status, most recently changed first.
+    // A coach's dashboard lists sessions of one status, or of all, most recently changed first.
     index('sessions_status_updated_idx').on(t.status, t.updatedAt),
+    index('sessions_updated_idx').on(t.updatedAt),
   ],
 );
 

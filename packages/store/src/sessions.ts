@@ -1,7 +1,7 @@
 /** Session rows: join bookkeeping and atomic state changes. */
 import type { Message, Role, SessionState, SessionStatus } from '@cinder/contract';
 import { SESSION_STATUSES } from '@cinder/contract';
-import { desc, eq, sql } from 'drizzle-orm';
+import { asc, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from './db';
 import { StoreInputError } from './errors';
 import { lockSessions, type NewMessage, writeMessages } from './message-writer';
@@ -80,16 +80,50 @@ function prepareSeat(db: Db, role: Role) {
     .prepare(`cinder_take_seat_${role}`);
 }
 
-export async function listSessions(db: Db, status: SessionStatus, limit: number): Promise<SessionState[]> {
-  requireOneOf(status, SESSION_STATUSES, 'status');
-  requireLimit(limit, 500);
-  const rows = await db
-    .select()
-    .from(sessions)
-    .where(eq(sessions.status, status))
-    .orderBy(desc(sessions.updatedAt), sessions.sessionId)
-    .limit(limit);
+const MAX_LIST = 500;
+
+/**
+ * Sessions with `status`, or of every status when it is undefined; either
+ * way most recently changed first, ties by id, so a dashboard polling it
+ * sees a stable order.
+ */
+export async function listSessions(db: Db, status: SessionStatus | undefined, limit: number): Promise<SessionState[]> {
+  if (status !== undefined) requireOneOf(status, SESSION_STATUSES, 'status');
+  requireLimit(limit, MAX_LIST);
+  const lists = listStatements(db);
+  const rows = status === undefined ? await lists.all.execute({ limit }) : await lists.byStatus.execute({ status, limit });
   return rows.map(toSessionState);
+}
+
+/**
+ * Two statements rather than one `($1 is null or status = $1)`: a generic
+ * plan for that shape cannot use the (status, updated_at) index, and named
+ * statements fall back to generic plans after a few executions.
+ */
+const listPrepared = new WeakMap<Db, ReturnType<typeof prepareLists>>();
+
+function listStatements(db: Db): ReturnType<typeof prepareLists> {
+  let p = listPrepared.get(db);
+  if (p === undefined) {
+    p = prepareLists(db);
+    listPrepared.set(db, p);
+  }
+  return p;
+}
+
+function prepareLists(db: Db) {
+  const order = [desc(sessions.updatedAt), asc(sessions.sessionId)] as const;
+  const limit = sql.placeholder('limit');
+  return {
+    all: db.select().from(sessions).orderBy(...order).limit(limit).prepare('cinder_list_sessions'),
+    byStatus: db
+      .select()
+      .from(sessions)
+      .where(eq(sessions.status, sql.placeholder('status')))
+      .orderBy(...order)
+      .limit(limit)
+      .prepare('cinder_list_sessions_by_status'),
+  };
 }
 
 function checkState(state: SessionState, sessionId: string): void {

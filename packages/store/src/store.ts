@@ -105,7 +105,8 @@ export class Store {
     return this.run('getSession', (db) => sessions.getSession(db, sessionId));
   }
 
-  listSessions(status: SessionStatus, limit: number): Promise<SessionState[]> {
+  /** `status` undefined: sessions of every status; the order is the same either way (see sessions.ts) */
+  listSessions(status: SessionStatus | undefined, limit: number): Promise<SessionState[]> {
     return this.run('listSessions', (db) => sessions.listSessions(db, status, limit));
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SessionState } from '@cinder/contract';
+import { SESSION_STATUSES, type SessionState } from '@cinder/contract';
 import { StoreInputError } from '@cinder/store';
 import { KINDS, storePerSuite } from './targets';
 
@@ -143,6 +143,32 @@ describe.each(KINDS)('sessions and jobs on %s', (kind) => {
     expect(await store.listSessions('waiting', 1)).toHaveLength(1);
     await expect(store.listSessions('bogus' as never, 10)).rejects.toBeInstanceOf(StoreInputError);
     await expect(store.listSessions('waiting', 0)).rejects.toBeInstanceOf(StoreInputError);
+  });
+
+  it('lists sessions of every status without one, in the same order as the filtered lists', async () => {
+    const [waiting, active, ended] = [sid(), sid(), sid()];
+    for (const id of [waiting, active, ended]) await store.joinSession(id, { id: 'c', name: 'C', role: 'coach' });
+    await store.updateSession(active, activate);
+    await store.updateSession(ended, (s) => ({ state: { ...s, status: 'ended' as const } }));
+
+    const all = await store.listSessions(undefined, 500);
+    const byId = new Map(all.map((s) => [s.session_id, s.status]));
+    expect(byId.get(waiting)).toBe('waiting');
+    expect(byId.get(active)).toBe('active');
+    expect(byId.get(ended)).toBe('ended');
+    // One ordering rule for both: each status's slice of the full list is
+    // that status's own list, row for row (the suite's database holds fewer
+    // than 500 sessions, so nothing is cut off), and the full list is most
+    // recently changed first. Tie order is left to the database's collation.
+    for (const st of SESSION_STATUSES) {
+      expect(all.filter((s) => s.status === st)).toEqual(await store.listSessions(st, 500));
+    }
+    for (let i = 1; i < all.length; i++) expect(all[i - 1].updated_at).toBeGreaterThanOrEqual(all[i].updated_at);
+
+    expect(await store.listSessions(undefined, 2)).toEqual(all.slice(0, 2));
+    await expect(store.listSessions(undefined, 0)).rejects.toBeInstanceOf(StoreInputError);
+    await expect(store.listSessions(undefined, 501)).rejects.toBeInstanceOf(StoreInputError);
+    await expect(store.listSessions('waiting', 501)).rejects.toBeInstanceOf(StoreInputError);
   });
 
   it('reads a job never posted as queued at 0 %', async () => {

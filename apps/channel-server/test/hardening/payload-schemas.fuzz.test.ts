@@ -226,7 +226,7 @@ describe('HTTP API bodies and queries', () => {
   });
 
   it('path ids and list queries never throw and refuse control characters and bad limits', () => {
-    const q = fc.record({ after: fc.oneof(fc.string({ maxLength: 21 }), fc.bigInt({ min: 0n, max: 10n ** 20n }).map(String)), limit: fc.oneof(fc.string({ maxLength: 4 }), fc.integer({ min: -1, max: 600 }).map(String)), status: fc.string({ maxLength: 8 }) }, { requiredKeys: [] });
+    const q = fc.record({ after: fc.oneof(fc.string({ maxLength: 21 }), fc.bigInt({ min: 0n, max: 10n ** 20n }).map(String)), limit: fc.oneof(fc.string({ maxLength: 4 }), fc.integer({ min: -1, max: 600 }).map(String)), status: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(...SESSION_STATUSES)) }, { requiredKeys: [] });
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 210 }), q, (id, query) => {
         expect(parse(idParam, { id }).success).toBe(id.length >= 1 && id.length <= 200 && !hasControl(id));
@@ -236,8 +236,11 @@ describe('HTTP API bodies and queries', () => {
           expect(m.data.limit).toBeLessThanOrEqual(500);
           if (m.data.after !== undefined) expect(m.data.after).toMatch(/^\d{1,19}$/);
         }
-        const s = parse(sessionsQuery, query);
-        if (s.success) expect(SESSION_STATUSES).toContain(s.data.status);
+        // No status lists every session, so a typo in one must not pass as "no status".
+        const statusOk = query.status === undefined || (SESSION_STATUSES as readonly string[]).includes(query.status);
+        const limitOk = parse(messagesQuery, { limit: query.limit }).success;
+        expect(parse(sessionsQuery, { status: query.status, limit: query.limit }).success).toBe(statusOk && limitOk);
+        if (parse(sessionsQuery, query).success) expect(query.after).toBeUndefined();
       }),
       RUNS,
     );

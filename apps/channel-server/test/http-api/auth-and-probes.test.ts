@@ -46,6 +46,17 @@ describe('bearer key', () => {
     expect(user.socket.isConnected()).toBe(true);
   });
 
+  it('guards the unfiltered session list too: 401 without a key or with a wrong one, the list with the right one', async () => {
+    for (const key of [null, 'wrong-key']) {
+      const r = await t.call('GET', '/api/sessions', undefined, key);
+      expect(r.status).toBe(401);
+      expect(r.body).toEqual({ error: { code: 'unauthorized', message: expect.any(String) } });
+    }
+    const ok = await t.call('GET', '/api/sessions');
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ sessions: expect.any(Array) });
+  });
+
   it('accepts the key case-insensitively on the scheme ("bearer")', async () => {
     const r = await fetch(`${t.url()}/api/sessions?status=waiting`, { headers: { authorization: `bearer test-api-key-0123456789` } });
     expect(r.status).toBe(200);

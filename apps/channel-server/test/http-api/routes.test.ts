@@ -101,6 +101,75 @@ describe('GET /api/sessions?status=', () => {
   });
 });
 
+describe('GET /api/sessions without status', () => {
+  const STATUSES = ['waiting', 'active', 'paused', 'ended'];
+  const get = (q: string) => t.call('GET', `/api/sessions${q}`);
+
+  it('lists sessions of every status, each status in the order of its own filtered list', async () => {
+    const waiting = t.uid('all-waiting');
+    const active = t.uid('all-active');
+    const ended = t.uid('all-ended');
+    await t.clients.join(anyone('s'), `session:${waiting}`);
+    const a = await t.clients.join(coach('c1'), `session:${active}`);
+    expect((await pushAndWait(a.channel, 'session:control', { status: 'active' })).status).toBe('ok');
+    const e = await t.clients.join(coach('c2'), `session:${ended}`);
+    expect((await pushAndWait(e.channel, 'session:control', { status: 'ended' })).status).toBe('ok');
+
+    const r = await get('?limit=500');
+    expect(r.status).toBe(200);
+    expect(Object.keys(r.body)).toEqual(['sessions']);
+    const all = r.body.sessions as Array<{ session_id: string; status: string; updated_at: number }>;
+    const statusOf = new Map(all.map((s) => [s.session_id, s.status]));
+    expect([statusOf.get(waiting), statusOf.get(active), statusOf.get(ended)]).toEqual(['waiting', 'active', 'ended']);
+    expect(all.find((s) => s.session_id === active)).toEqual({
+      session_id: active, status: 'active', current_step: null, coach: { id: 'c1', name: 'Coach c1' }, student: null, updated_at: expect.any(Number),
+    });
+    // The filter still narrows, and narrows the very same ordered list: one
+    // rule (most recently changed first) for both.
+    for (const status of STATUSES) {
+      const filtered = await get(`?status=${status}&limit=500`);
+      expect(filtered.status).toBe(200);
+      expect(filtered.body.sessions).toEqual(all.filter((s) => s.status === status));
+    }
+    for (let i = 1; i < all.length; i++) expect(all[i - 1].updated_at).toBeGreaterThanOrEqual(all[i].updated_at);
+  });
+
+  it('takes limit with or without status: 50 by default, 1 to 500', async () => {
+    // Persisted broadcasts create sessions as waiting: enough to pass the default.
+    for (let batch = 0; batch < 5; batch++) {
+      const rs = await Promise.all(
+        Array.from({ length: 11 }, (_, i) =>
+          t.call('POST', '/api/broadcast', { topic: `session:${t.uid(`many${batch}-${i}`)}`, event: 'ai:insight', payload: { message: 'x' }, persist: true }),
+        ),
+      );
+      for (const x of rs) expect(x.status).toBe(200);
+    }
+    const full = (await get('?limit=500')).body.sessions as Array<{ session_id: string }>;
+    expect(full.length).toBeGreaterThanOrEqual(55);
+    expect(full.length).toBeLessThanOrEqual(500);
+    expect((await get('')).body.sessions).toEqual(full.slice(0, 50));
+    expect((await get('?limit=3')).body.sessions).toEqual(full.slice(0, 3));
+    expect((await get('?limit=1')).body.sessions).toHaveLength(1);
+    expect((await get('?status=waiting')).body.sessions).toHaveLength(50);
+    expect((await get('?status=waiting&limit=2')).body.sessions).toHaveLength(2);
+    for (const q of ['?limit=0', '?limit=501', '?limit=abc', '?limit=2.5', '?limit=', '?status=waiting&limit=501']) {
+      const bad = await get(q);
+      expect([q, bad.status]).toEqual([q, 400]);
+      expect(bad.body).toEqual({ error: { code: 'invalid_request', message: expect.stringMatching(/^limit: /) } });
+    }
+  });
+
+  it('answers an unknown status with 400 naming the statuses it knows, with or without limit', async () => {
+    // Without a status the route answers, so each refusal below is the bad status alone.
+    expect((await get('?limit=1')).status).toBe(200);
+    for (const q of ['?status=live', '?status=', '?status=Waiting', '?status=live&limit=5', '?status=waiting&status=active']) {
+      const r = await get(q);
+      expect([q, r.status]).toEqual([q, 400]);
+      expect(r.body).toEqual({ error: { code: 'invalid_request', message: 'status: must be one of waiting, active, paused, ended' } });
+    }
+  });
+});
+
 describe('GET /api/presence/{topic}', () => {
   it('shows who is in a topic, one meta per open tab, and forgets those who left', async () => {
     const sid = t.uid('pres');

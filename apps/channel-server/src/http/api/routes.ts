@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { StoreUnavailableError } from '@cinder/store';
-import type { JobUpdate, SessionStatus } from '@cinder/contract';
+import type { JobUpdate } from '@cinder/contract';
 import { BroadcastInputError, type BroadcastService } from '../../services/broadcast-service';
 import type { JobService } from '../../services/job-service';
 import type { ApiDeps } from './register-api';
@@ -66,7 +66,7 @@ export function registerApiRoutes(api: FastifyInstance, deps: RouteDeps): void {
     const query = sessionsQuery.safeParse(req.query);
     if (!query.success) return sendError(reply, 400, 'invalid_request', zodMessage(query.error));
     try {
-      return { sessions: await deps.store.listSessions(query.data.status as SessionStatus, query.data.limit) };
+      return { sessions: await deps.store.listSessions(query.data.status, query.data.limit) };
     } catch (err) {
       if (storeDown(err)) return sendError(reply, 503, 'unavailable', 'the store is unreachable');
       throw err;

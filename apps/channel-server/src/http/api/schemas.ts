@@ -1,4 +1,4 @@
-import { JOB_STATUSES, SESSION_STATUSES } from '@cinder/contract';
+import { JOB_STATUSES, SESSION_STATUSES, type SessionStatus } from '@cinder/contract';
 import { z } from 'zod';
 import { tryStringify } from '../../validation/safe-json';
 
@@ -56,7 +56,12 @@ export const messagesQuery = z
 
 export const sessionsQuery = z
   .object({
-    status: z.enum(SESSION_STATUSES as unknown as [string, ...string[]]),
+    // absent: every session; a typo must not silently widen the list to all of them
+    status: z
+      .enum(SESSION_STATUSES as unknown as [SessionStatus, ...SessionStatus[]], {
+        error: `must be one of ${SESSION_STATUSES.join(', ')}`,
+      })
+      .optional(),
     limit,
   })
   .strict();
