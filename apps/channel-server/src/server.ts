@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { MAX_API_BODY_BYTES } from '@cinder/contract';
 import { openStore, type Store } from '@cinder/store';
 import { Tracker } from '@cinder/presence';
 import { MemoryAdapter, RedisAdapter } from '@cinder/pubsub';
@@ -88,7 +89,7 @@ export async function startCinder(config: Config, logger: AppLogger): Promise<Ru
     longpoll: (req, res) => longpoll.handle(req, res),
     websocketPath: WEBSOCKET_PATH,
     longpollPath: LONGPOLL_PATH,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: MAX_API_BODY_BYTES,
   });
   const jobEvents = new ProgressCoalescer((jobId, event, payload) => pubsub.broadcast(jsonBroadcast(`job:${jobId}`, event, payload)));
 

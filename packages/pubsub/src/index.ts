@@ -1,4 +1,4 @@
 export { MemoryAdapter } from './memory';
 export { RedisAdapter } from './redis';
 export type { RedisAdapterOptions, PubSubLogger } from './redis';
-export { EnvelopeError } from './envelope';
+export { EnvelopeError } from '@cinder/contract';

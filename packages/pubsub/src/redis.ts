@@ -1,13 +1,18 @@
 import Redis from 'ioredis';
 import type { Broadcast, LinkStatus, PubSubAdapter } from '@cinder/runtime';
 import {
-  MAX_NODE_ID_BYTES,
+  DEFAULT_CLUSTER_PREFIX,
+  MAX_ORIGIN_BYTES,
+  SDK_ORIGIN_PREFIX,
+  broadcastChannel,
+  controlChannel,
   decodeBroadcast,
   decodeControl,
   encodeBroadcast,
   encodeControl,
+  isSdkOrigin,
   readOrigin,
-} from './envelope';
+} from '@cinder/contract';
 
 export interface PubSubLogger {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -41,11 +46,10 @@ const silent: PubSubLogger = { info() {}, warn() {}, error() {} };
 /**
  * Carries broadcasts and control traffic between nodes over Redis pub/sub.
  *
- * Redis channels (P = prefix):
- *   P:b:<topic>              broadcasts of one topic; subscribed only while
- *                            this node has local subscribers of that topic
- *   P:ctl:<channel>          control messages to every node
- *   P:ctl:<channel>:<node>   control messages to one node
+ * Redis channels and the envelope are defined in @cinder/contract
+ * (cluster-channels.ts, cluster-envelope.ts), shared with the SDK's
+ * `redisUrl` mode. A topic's broadcast channel is subscribed only while this
+ * node has local subscribers of that topic.
  *
  * Two connections: a subscriber (a subscribed connection cannot publish
  * under RESP2) and a publisher. Both refuse to queue while disconnected:
@@ -94,13 +98,16 @@ export class RedisAdapter implements PubSubAdapter {
     if (typeof opts.nodeId !== 'string' || opts.nodeId.length === 0) {
       throw new Error('RedisAdapter: nodeId must be a non-empty string');
     }
-    if (Buffer.byteLength(opts.nodeId) > MAX_NODE_ID_BYTES) {
-      throw new Error(`RedisAdapter: nodeId must be at most ${MAX_NODE_ID_BYTES} bytes`);
+    if (Buffer.byteLength(opts.nodeId) > MAX_ORIGIN_BYTES) {
+      throw new Error(`RedisAdapter: nodeId must be at most ${MAX_ORIGIN_BYTES} bytes`);
+    }
+    if (isSdkOrigin(opts.nodeId)) {
+      throw new Error(`RedisAdapter: nodeId must not start with "${SDK_ORIGIN_PREFIX}" (reserved for SDK publishers)`);
     }
     if (typeof opts.url !== 'string' || !/^rediss?:\/\//.test(opts.url)) {
       throw new Error(`RedisAdapter: url must be a redis:// or rediss:// URL, got ${JSON.stringify(opts.url)}`);
     }
-    const prefix = opts.prefix ?? 'cinder';
+    const prefix = opts.prefix ?? DEFAULT_CLUSTER_PREFIX;
     if (prefix.length === 0) throw new Error('RedisAdapter: prefix must not be empty');
     this.nodeId = opts.nodeId;
     this.prefix = prefix;
@@ -183,8 +190,7 @@ export class RedisAdapter implements PubSubAdapter {
     if (target !== undefined && (typeof target !== 'string' || target.length === 0)) {
       throw new Error('RedisAdapter.publishControl: target must be a non-empty node id');
     }
-    const base = this.controlChannel(channel);
-    this.enqueue(target === undefined ? base : `${base}:${target}`, encodeControl(this.nodeId, data));
+    this.enqueue(controlChannel(this.prefix, channel, target), encodeControl(this.nodeId, data));
   }
 
   onControl(channel: string, handler: ControlHandler): void {
@@ -196,8 +202,8 @@ export class RedisAdapter implements PubSubAdapter {
     }
     handlers = [handler];
     this.controlHandlers.set(channel, handlers);
-    const base = this.controlChannel(channel);
-    const direct = `${base}:${this.nodeId}`;
+    const base = controlChannel(this.prefix, channel);
+    const direct = controlChannel(this.prefix, channel, this.nodeId);
     this.controlChannels.set(base, handlers);
     this.controlChannels.set(direct, handlers);
     this.sendSubscription('subscribe', [base, direct]);
@@ -256,11 +262,7 @@ export class RedisAdapter implements PubSubAdapter {
   }
 
   private topicChannel(topic: string): string {
-    return `${this.prefix}:b:${topic}`;
-  }
-
-  private controlChannel(channel: string): string {
-    return `${this.prefix}:ctl:${channel}`;
+    return broadcastChannel(this.prefix, topic);
   }
 
   private checkTopic(topic: string): void {

@@ -158,6 +158,8 @@ describe('RedisAdapter on one Redis', () => {
     expect(() => a.adapter.subscribe('')).toThrow(/topic/);
     expect(() => new RedisAdapter({ url: 'http://x', nodeId: 'n' })).toThrow(/url/);
     expect(() => new RedisAdapter({ url: URL, nodeId: '' })).toThrow(/nodeId/);
+    // Reserved for SDK publishers: a node with such an id would drop that SDK's broadcasts as its own.
+    expect(() => new RedisAdapter({ url: URL, nodeId: 'sdk:abc' })).toThrow(/nodeId/);
     a.adapter.publish(jsonBroadcast('t', 'ok', {}));
     await waitFor('the good message', () => b.got.length === 1);
     await a.adapter.settled();

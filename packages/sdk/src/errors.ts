@@ -17,3 +17,18 @@ export class CinderNetworkError extends Error {
     this.name = 'CinderNetworkError';
   }
 }
+
+/**
+ * The cluster's Redis did not accept a `redisUrl`-mode broadcast (down,
+ * unreachable, too slow, or the client was closed). A subclass of
+ * CinderNetworkError so handlers written for the HTTP path catch it too; the
+ * broadcast may or may not have been delivered if Redis went away mid-way.
+ */
+export class CinderUnavailableError extends CinderNetworkError {
+  readonly code = 'unavailable';
+
+  constructor(message: string, cause?: unknown) {
+    super(message, cause);
+    this.name = 'CinderUnavailableError';
+  }
+}

@@ -1,4 +1,5 @@
 import { CinderApiError, CinderNetworkError } from './errors';
+import { encodeJson } from './json';
 
 export interface HttpOptions {
   url: string;
@@ -9,6 +10,7 @@ export interface HttpOptions {
 
 /** One JSON request to the server API; errors become typed exceptions. */
 export async function request<T>(opts: HttpOptions, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const text = body !== undefined ? encodeJson(body, 'request body') : undefined;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), opts.timeoutMs);
   let res: Response;
@@ -19,7 +21,7 @@ export async function request<T>(opts: HttpOptions, method: 'GET' | 'POST', path
         authorization: `Bearer ${opts.apiKey}`,
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
+      body: text,
       signal: controller.signal,
     });
   } catch (err) {
@@ -27,16 +29,16 @@ export async function request<T>(opts: HttpOptions, method: 'GET' | 'POST', path
   } finally {
     clearTimeout(timer);
   }
-  const text = await res.text();
+  const answer = await res.text();
   let data: unknown = undefined;
   try {
-    data = text === '' ? undefined : JSON.parse(text);
+    data = answer === '' ? undefined : JSON.parse(answer);
   } catch {
     /* not JSON */
   }
   if (!res.ok) {
     const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new CinderApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? (text || res.statusText));
+    throw new CinderApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? (answer || res.statusText));
   }
   return data as T;
 }

@@ -1,3 +1,3 @@
-export { createClient, type CinderClient, type ClientOptions, type BroadcastOptions, type JobHandle } from './client';
-export { CinderApiError, CinderNetworkError } from './errors';
+export { createClient, type CinderClient, type ClientOptions, type BroadcastOptions, type BroadcastPayload, type JobHandle } from './client';
+export { CinderApiError, CinderNetworkError, CinderUnavailableError } from './errors';
 export type * from '@cinder/contract';

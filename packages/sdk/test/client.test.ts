@@ -135,6 +135,10 @@ describe('reads and control', () => {
     const waiting = await cinder.sessions({ status: 'waiting', limit: 500 });
     expect(waiting.map((s) => s.session_id)).toContain(sid);
     expect((await cinder.sessions({ status: 'ended' })).map((s) => s.session_id)).not.toContain(sid);
+    // without a status: every session, most recently changed first, so the one just written leads
+    const all = await cinder.sessions();
+    expect(all[0].session_id).toBe(sid);
+    expect(all.length).toBeLessThanOrEqual(50);
   });
 
   it('presence lists who is in a topic', async () => {

@@ -7,6 +7,7 @@ import { CinderApiError, CinderNetworkError, createClient } from '@cinder/sdk';
 import { freePort, startServer, TEST_API_KEY, TEST_JWT_SECRET, waitFor, type ServerProcess } from '@cinder/testkit';
 import { FlakyProxy } from './flaky-proxy';
 import { subscribe } from './subscriber';
+import { rejection } from './rejection';
 
 let server: ServerProcess;
 let proxy: FlakyProxy;
@@ -27,15 +28,6 @@ afterEach(async () => {
 afterAll(async () => {
   await server.kill();
 });
-
-async function rejection(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('typed errors', () => {
   it('a wrong API key surfaces as CinderApiError 401 "unauthorized", on every method, without retries', async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { SDK_ORIGIN_PREFIX, isSdkOrigin } from '@cinder/contract';
 
 export interface RateLimit {
   perSecond: number;
@@ -123,6 +124,13 @@ function originsVar(env: NodeJS.ProcessEnv): string[] | null {
   return list;
 }
 
+function nodeIdVar(env: NodeJS.ProcessEnv): string {
+  const id = env.NODE_ID && env.NODE_ID !== '' ? env.NODE_ID : `${hostname()}-${process.pid}`;
+  // Nodes ignore Redis messages from their own id: one in the SDK's origin space would miss that SDK's broadcasts.
+  if (isSdkOrigin(id)) throw new ConfigError('NODE_ID', `must not start with "${SDK_ORIGIN_PREFIX}" (reserved for SDK publishers)`);
+  return id;
+}
+
 /** Reads CONTRACT §2's variables; throws ConfigError naming the first bad one. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const production = env.NODE_ENV === 'production';
@@ -145,7 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port,
     host,
-    nodeId: env.NODE_ID && env.NODE_ID !== '' ? env.NODE_ID : `${hostname()}-${process.pid}`,
+    nodeId: nodeIdVar(env),
     production,
     redisUrl: urlVar(env, 'REDIS_URL', ['redis:', 'rediss:']),
     databaseUrl: urlVar(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),

@@ -1,14 +1,24 @@
-import { JOB_STATUSES, SESSION_STATUSES, type SessionStatus } from '@cinder/contract';
+import {
+  JOB_STATUSES,
+  MAX_EVENT_LENGTH,
+  MAX_PAYLOAD_BASE64_LENGTH,
+  MAX_TOPIC_LENGTH,
+  RESERVED_EVENT_PREFIX,
+  RESERVED_TOPIC,
+  SESSION_STATUSES,
+  hasControlCharacters,
+  type SessionStatus,
+} from '@cinder/contract';
 import { z } from 'zod';
 import { tryStringify } from '../../validation/safe-json';
 
+// The SDK's redisUrl mode applies the same rules from @cinder/contract (packages/sdk/src/ephemeral-broadcast.ts).
 const topic = z
   .string()
   .min(1)
-  .max(255)
-  .refine((t) => t !== 'phoenix', 'topic "phoenix" is reserved')
-  // eslint-disable-next-line no-control-regex
-  .refine((t) => !/[\u0000-\u001f]/.test(t), 'topic must not contain control characters');
+  .max(MAX_TOPIC_LENGTH)
+  .refine((t) => t !== RESERVED_TOPIC, `topic "${RESERVED_TOPIC}" is reserved`)
+  .refine((t) => !hasControlCharacters(t), 'topic must not contain control characters');
 
 export const broadcastBody = z
   .object({
@@ -16,12 +26,12 @@ export const broadcastBody = z
     event: z
       .string()
       .min(1)
-      .max(255)
-      .refine((e) => !e.startsWith('phx_'), 'phx_* events are reserved for the protocol'),
+      .max(MAX_EVENT_LENGTH)
+      .refine((e) => !e.startsWith(RESERVED_EVENT_PREFIX), `${RESERVED_EVENT_PREFIX}* events are reserved for the protocol`),
     payload: z.record(z.string(), z.unknown()).optional(),
     payload_base64: z
       .string()
-      .max(16 * 1024 * 1024)
+      .max(MAX_PAYLOAD_BASE64_LENGTH)
       .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'payload_base64 must be standard base64')
       .optional(),
     persist: z.boolean().optional(),

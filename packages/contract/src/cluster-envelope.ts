@@ -1,28 +1,49 @@
-import type { Broadcast, BroadcastPayload } from '@cinder/runtime';
-
 /*
- * What goes into a Redis message. Binary so that a JSON payload crosses the
- * cluster as the exact text the origin serialized (never re-parsed) and a
- * binary payload as its bytes, with only a few bytes of framing:
+ * The cluster's Redis wire format (CONTRACT §7, §8), shared by the nodes'
+ * Redis adapter and the SDK's `redisUrl` mode so both write one format.
+ *
+ * Binary so that a JSON payload crosses the cluster as the exact text the
+ * origin serialized (never re-parsed) and a binary payload as its bytes,
+ * with only a few bytes of framing:
  *
  *   broadcast: [1][kind 0=json|1=binary][originLen u8][origin][eventLen u16be][event][payload…]
  *   control:   [1][2][originLen u8][origin][data…]
  *
- * The topic is not inside: it is the Redis channel the message travels on.
+ * The topic is not inside: it is the Redis channel the message travels on
+ * (see cluster-channels.ts).
  */
+
+/** A payload as the cluster carries it: JSON already encoded, or raw bytes. */
+export type ClusterPayload =
+  | { readonly kind: 'json'; readonly json: string }
+  | { readonly kind: 'binary'; readonly bytes: Uint8Array };
+
+export interface ClusterBroadcast {
+  readonly topic: string;
+  readonly event: string;
+  readonly payload: ClusterPayload;
+}
 
 const VERSION = 1;
 const KIND_JSON = 0;
 const KIND_BINARY = 1;
 const KIND_CONTROL = 2;
 
-export const MAX_NODE_ID_BYTES = 255;
+/** The origin's length travels in one byte. */
+export const MAX_ORIGIN_BYTES = 255;
+/** The event's length travels in two bytes. */
 export const MAX_EVENT_BYTES = 0xffff;
 
 export class EnvelopeError extends Error {}
 
-export function encodeBroadcast(origin: string, msg: Broadcast): Buffer {
-  const originLen = Buffer.byteLength(origin);
+function checkOrigin(origin: string): number {
+  const len = Buffer.byteLength(origin);
+  if (len > MAX_ORIGIN_BYTES) throw new EnvelopeError(`origin is ${len} bytes; at most ${MAX_ORIGIN_BYTES} can be carried`);
+  return len;
+}
+
+export function encodeBroadcast(origin: string, msg: ClusterBroadcast): Buffer {
+  const originLen = checkOrigin(origin);
   const eventLen = Buffer.byteLength(msg.event);
   if (eventLen > MAX_EVENT_BYTES) {
     throw new EnvelopeError(`event name is ${eventLen} bytes; at most ${MAX_EVENT_BYTES} can be carried`);
@@ -43,7 +64,7 @@ export function encodeBroadcast(origin: string, msg: Broadcast): Buffer {
 }
 
 export function encodeControl(origin: string, data: Buffer): Buffer {
-  const originLen = Buffer.byteLength(origin);
+  const originLen = checkOrigin(origin);
   const buf = Buffer.allocUnsafe(3 + originLen + data.length);
   buf[0] = VERSION;
   buf[1] = KIND_CONTROL;
@@ -61,7 +82,7 @@ export function readOrigin(buf: Buffer): string {
   return buf.toString('utf8', 3, 3 + buf[2]);
 }
 
-export function decodeBroadcast(topic: string, buf: Buffer): Broadcast {
+export function decodeBroadcast(topic: string, buf: Buffer): ClusterBroadcast {
   const kind = buf[1];
   if (kind !== KIND_JSON && kind !== KIND_BINARY) throw new EnvelopeError(`not a broadcast envelope (kind ${kind})`);
   const eventAt = 3 + buf[2];
@@ -70,10 +91,8 @@ export function decodeBroadcast(topic: string, buf: Buffer): Broadcast {
   const payloadAt = eventAt + 2 + eventLen;
   if (payloadAt > buf.length) throw new EnvelopeError('truncated broadcast envelope');
   const event = buf.toString('utf8', eventAt + 2, payloadAt);
-  const payload: BroadcastPayload =
-    kind === KIND_JSON
-      ? { kind: 'json', json: buf.toString('utf8', payloadAt) }
-      : { kind: 'binary', bytes: buf.subarray(payloadAt) };
+  const payload: ClusterPayload =
+    kind === KIND_JSON ? { kind: 'json', json: buf.toString('utf8', payloadAt) } : { kind: 'binary', bytes: buf.subarray(payloadAt) };
   return { topic, event, payload };
 }
 
