@@ -140,7 +140,7 @@ describe('ephemeral broadcasts over Redis', () => {
       z: 1, '10': 'ten', '2': 'two', a: 1.5, big: 1e21, tiny: 5e-324, neg: 0, nested: { list: [1, 'two', null, true, { deep: 'é' }] },
     });
 
-    const origins = monitor.on(topic).map((m) => m.origin);
+    const origins = (await monitor.on(topic)).map((m) => m.origin);
     // The HTTP call goes out from node-a, the Redis-mode one from the SDK itself.
     expect(origins.filter((o) => o === 'node-a')).toHaveLength(payloads.length + 1);
     const sdkOrigins = new Set(origins.filter((o) => o.startsWith('sdk:')));
@@ -178,7 +178,7 @@ describe('ephemeral broadcasts over Redis', () => {
       expect(new Uint8Array(got[1])).toEqual(png);
       expect(JSON.parse(v1.broadcasts[1] as string).payload).toEqual({ base64: Buffer.from(png).toString('base64') });
     }
-    expect(monitor.on(topic).filter((m) => m.origin.startsWith('sdk:'))).toHaveLength(calls.length);
+    expect((await monitor.on(topic)).filter((m) => m.origin.startsWith('sdk:'))).toHaveLength(calls.length);
   });
 
   it('bad topic, event or payload: refused with the HTTP path\u2019s status and code, and nothing is published', async () => {
@@ -230,7 +230,7 @@ describe('ephemeral broadcasts over Redis', () => {
     await waitFor(() => w.count() === 1, 'the marker');
     await new Promise((r) => setTimeout(r, 200));
     for (const { phx } of w.perNode) expect(phx.events.map((e) => e.event)).toEqual(['marker']);
-    expect(monitor.on(topic).filter((m) => m.origin.startsWith('sdk:'))).toHaveLength(1);
+    expect((await monitor.on(topic)).filter((m) => m.origin.startsWith('sdk:'))).toHaveLength(1);
     // Nor on the refused topics' channels ("cinder:b:", "cinder:b:phoenix", …).
     expect(monitor.seen.filter((m) => m.origin.startsWith('sdk:') && !/^cinder:b:session:redis-[0-9a-f]+-\d+$/.test(m.channel))).toEqual([]);
   });
@@ -274,7 +274,7 @@ describe('ephemeral broadcasts over Redis', () => {
     await waitFor(() => w.count() === N, 'all 200 on both nodes', 10_000);
     for (const { phx } of w.perNode) expect(phx.of('ai:token').map((p) => p.i)).toEqual(Array.from({ length: N }, (_, i) => i));
     for (const raw of w.raws()) expect(raw.broadcasts).toHaveLength(N);
-    expect(monitor.on(topic).filter((m) => m.origin.startsWith('sdk:'))).toHaveLength(N);
+    expect((await monitor.on(topic)).filter((m) => m.origin.startsWith('sdk:'))).toHaveLength(N);
   });
 
   it('persist:true, job updates and reads still go through a node; two clients never share an origin', async () => {
@@ -295,7 +295,7 @@ describe('ephemeral broadcasts over Redis', () => {
     await both.broadcast(topic, 'typing', { on: true });
     await viaRedis.broadcast(topic, 'typing', { on: false });
     await waitFor(() => w.count() === 3, 'the ephemeral ones');
-    const origins = monitor.on(topic).map((m) => m.origin);
+    const origins = (await monitor.on(topic)).map((m) => m.origin);
     // Probes came from node-a and node-b; the stored feedback from node-b (HTTP); the ephemeral ones from each SDK client.
     expect(origins.slice(2)).toEqual(['node-b', expect.stringMatching(/^sdk:/), expect.stringMatching(/^sdk:/)]);
     expect(origins[3]).not.toBe(origins[4]);

@@ -13,15 +13,34 @@ export interface SeenMessage {
  */
 export async function monitorBroadcasts(url: string, prefix = 'cinder') {
   const conn = new Redis(url, { lazyConnect: true });
+  const publisher = new Redis(url);
   const seen: SeenMessage[] = [];
+  const barrier = `${prefix}:b:__monitor_barrier__`;
+  const barriers: Array<() => void> = [];
   conn.on('pmessageBuffer', (_pattern: Buffer, channel: Buffer, message: Buffer) => {
-    seen.push({ channel: channel.toString(), origin: message.toString('utf8', 3, 3 + message[2]) });
+    const name = channel.toString();
+    if (name === barrier) barriers.shift()?.();
+    else seen.push({ channel: name, origin: message.toString('utf8', 3, 3 + message[2]) });
   });
   await conn.connect();
   await conn.psubscribe(`${prefix}:b:*`);
+  const on = (topic: string) => seen.filter((m) => m.channel === `${prefix}:b:${topic}`);
   return {
     seen,
-    on: (topic: string) => seen.filter((m) => m.channel === `${prefix}:b:${topic}`),
-    stop: () => conn.disconnect(),
+    /**
+     * What was published on `topic`, once every PUBLISH Redis has already
+     * answered has reached the monitor too: Redis hands one subscriber its
+     * messages in order, so a barrier published now arrives after them.
+     */
+    async on(topic: string): Promise<SeenMessage[]> {
+      const arrived = new Promise<void>((resolve) => barriers.push(resolve));
+      await publisher.publish(barrier, 'sync');
+      await arrived;
+      return on(topic);
+    },
+    stop: () => {
+      conn.disconnect();
+      publisher.disconnect();
+    },
   };
 }

@@ -2,6 +2,8 @@
  * CONTRACT §6: bad input gets 400 with `{error: {code, message}}` and changes
  * nothing — no stored message, no delivery, no job state change.
  */
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { waitFor } from '@cinder/testkit';
 import { anyone, useApiServer } from './fixture';
 
@@ -95,6 +97,45 @@ describe('POST /api/broadcast', () => {
     const seen = (events: Array<{ event: string }>) => events.map((e) => e.event).filter((e) => !e.startsWith('presence_'));
     expect(seen(s.events)).toEqual(['marker']);
     expect(seen(u.events)).toEqual(['marker']);
+  });
+});
+
+describe('an oversized upload', () => {
+  /** Sends the head and a first part of a too-large body, then the rest after a pause; collects whatever comes back. */
+  async function slowUpload(pauseMs: number) {
+    const { port, hostname } = new URL(t.url());
+    const body = Buffer.alloc(2 * 1024 * 1024, 0x61);
+    const sock = connect(Number(port), hostname);
+    await once(sock, 'connect');
+    let answer = '';
+    let answeredAt = Infinity;
+    sock.on('data', (b: Buffer) => {
+      if (answer === '') answeredAt = Date.now();
+      answer += b.toString('latin1');
+    });
+    const failed = new Promise<Error>((resolve) => sock.on('error', resolve));
+    sock.write(
+      'POST /api/broadcast HTTP/1.1\r\nhost: x\r\nauthorization: Bearer test-api-key-0123456789\r\n' +
+        `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`,
+    );
+    sock.write(body.subarray(0, 64 * 1024));
+    await new Promise((r) => setTimeout(r, pauseMs));
+    const restSentAt = Date.now();
+    sock.write(body.subarray(64 * 1024));
+    const ended = once(sock, 'close').then(() => null);
+    const stuck = new Promise<Error>((resolve) => setTimeout(() => resolve(new Error('the connection never closed')), 10_000).unref());
+    const error = await Promise.race([failed, ended, stuck]);
+    sock.destroy();
+    return { answer, answeredAt, restSentAt, error };
+  }
+
+  it('is read to its end before the 400 goes out, so the sender gets the answer instead of a reset', async () => {
+    const r = await slowUpload(300);
+    expect(r.error).toBeNull();
+    // answering before the whole body arrived is what made the kernel reset the connection under the sender
+    expect(r.answeredAt).toBeGreaterThanOrEqual(r.restSentAt);
+    expect(r.answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(r.answer.slice(r.answer.indexOf('\r\n\r\n') + 4)).error.code).toBe('payload_too_large');
   });
 });
 

@@ -7,6 +7,7 @@ import { BroadcastService } from '../../services/broadcast-service';
 import { JobService } from '../../services/job-service';
 import { bearerMatches } from './api-auth';
 import { sendError } from './api-error';
+import { drainRequest } from './drain-request';
 import { registerApiRoutes } from './routes';
 
 export interface ApiDeps {
@@ -18,6 +19,10 @@ export interface ApiDeps {
   jobEvents: ProgressCoalescer;
   logger: Logger;
 }
+
+/** An oversized upload is read to its end up to this much, so its sender gets the 400 rather than a reset. */
+const DRAIN_MAX_BYTES = 16 * 1024 * 1024;
+const DRAIN_MAX_MS = 10_000;
 
 /**
  * The server API for back ends (CONTRACT §6), as an encapsulated plugin:
@@ -33,9 +38,11 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): { broadcasts: 
           return sendError(reply, 401, 'unauthorized', 'missing or invalid bearer API key');
         }
       });
-      api.setErrorHandler((err: FastifyError, _req, reply) => {
+      api.setErrorHandler(async (err: FastifyError, req, reply) => {
         if (err.statusCode && err.statusCode < 500) {
-          const code = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'payload_too_large' : 'invalid_request';
+          const tooLarge = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE';
+          if (tooLarge) await drainRequest(req.raw, DRAIN_MAX_BYTES, DRAIN_MAX_MS);
+          const code = tooLarge ? 'payload_too_large' : 'invalid_request';
           // CONTRACT §6: every bad input, an oversized body included, is a 400.
           return sendError(reply, 400, code, err.message);
         }
