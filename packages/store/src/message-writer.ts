@@ -43,6 +43,29 @@ export async function lockSessions(tx: Db, sessionIds: readonly string[]): Promi
 }
 
 /**
+ * Writes without idempotency keys, the bulk of all writes (chat), in one
+ * round trip: `cinder_append_unkeyed` (migration 0002) takes the session
+ * locks, creates missing sessions, refuses the `requireOpen` writes of ended
+ * sessions and inserts the rest with ids in write order. A group commit is
+ * then BEGIN, this and COMMIT instead of five statements between them.
+ */
+async function appendUnkeyed(db: Db, writes: readonly PendingWrite[], now: Date): Promise<WriteResult[]> {
+  const column = <T>(f: (m: NewMessage) => T) => array(writes.map((w) => f(w.message)));
+  const result = await db.execute(sql`
+    select out_n, out_id::text as out_id from cinder_append_unkeyed(
+      ${column((m) => m.session_id)}::text[], ${column((m) => m.type)}::text[], ${column((m) => m.author_role)}::text[],
+      ${column((m) => m.author_id)}::text[], ${column((m) => m.message)}::text[], ${column((m) => JSON.stringify(m.meta))}::text[],
+      ${array(writes.map((w) => w.requireOpen === true))}::boolean[], ${+now}::bigint, ${now.toISOString()}::timestamptz)`);
+  const results: WriteResult[] = writes.map(() => ({ message: null as unknown as Message, duplicate: false, refused: 'session_ended' }));
+  for (const { out_n: n, out_id: id } of rowsOf<{ out_n: number; out_id: string }>(result)) {
+    results[n - 1] = { message: toMessage(messageRow(writes[n - 1].message, Number(id), now)), duplicate: false };
+  }
+  return results;
+}
+
+const hasNoKeys = (writes: readonly PendingWrite[]) => writes.every((w) => w.idempotencyKey === undefined);
+
+/**
  * A whole column of values as one array parameter. Statements of a batch
  * then have one fixed shape whatever the batch size: building a statement
  * with a parameter per value was a third of the rooms scenario's garbage.
@@ -94,6 +117,7 @@ async function findOriginals(tx: Db, writes: readonly PendingWrite[]): Promise<M
 /** Inserts `writes` in order; results line up with `writes`. */
 export async function writeMessages(tx: Db, writes: readonly PendingWrite[], now: Date, locked = false): Promise<WriteResult[]> {
   const sessionIds = [...new Set(writes.map((w) => w.message.session_id))].sort();
+  if (hasNoKeys(writes)) return appendUnkeyed(tx, writes, now);
   if (!locked) {
     await lockSessions(tx, sessionIds);
     // A persisted broadcast may be the first thing a session ever sees.
@@ -141,17 +165,7 @@ export async function writeMessages(tx: Db, writes: readonly PendingWrite[], now
   writes.forEach((w, i) => {
     if (!plan[i].fresh) return;
     const m = w.message;
-    const row = {
-      sessionId: m.session_id,
-      id: ids[next++],
-      type: m.type,
-      authorRole: m.author_role,
-      authorId: m.author_id,
-      message: m.message,
-      meta: m.meta,
-      insertedAt: now,
-      deletedAt: null,
-    };
+    const row = messageRow(m, ids[next++], now);
     rows.push(row);
     const message = toMessage(row);
     results[i] = { message, duplicate: false };
@@ -172,6 +186,20 @@ export async function writeMessages(tx: Db, writes: readonly PendingWrite[], now
 }
 
 type MessageRow = typeof messages.$inferInsert;
+
+function messageRow(m: NewMessage, id: number, now: Date) {
+  return {
+    sessionId: m.session_id,
+    id,
+    type: m.type,
+    authorRole: m.author_role,
+    authorId: m.author_id,
+    message: m.message,
+    meta: m.meta,
+    insertedAt: now,
+    deletedAt: null,
+  };
+}
 
 async function insertMessages(tx: Db, rows: readonly MessageRow[], now: Date): Promise<void> {
   const column = <T>(f: (r: MessageRow) => T) => array(rows.map(f));

@@ -57,6 +57,9 @@ export class Store {
     this.committer = new GroupCommitter(async (writes) => {
       // A batch that would only wait out its timeout is refused at once.
       this.gate.check();
+      // Never one self-committing statement, however short: one sent to a
+      // hung server can commit after its callers heard `unavailable`, while a
+      // transaction whose COMMIT was never sent rolls back.
       return this.db.transaction((tx) => writeMessages(tx, writes, new Date()));
     }, {
       maxBatch: options.maxBatch ?? 500,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import type { SessionState } from '@cinder/contract';
 import { type NewMessage, openStore, type Store } from '@cinder/store';
 import { makeTarget, type Target } from './targets';
@@ -111,6 +112,33 @@ describe('two nodes writing one session (postgres)', () => {
     const stored = await nodeB.listMessagesAfter(session, null, 10_000);
     expect(stored.map((m) => m.id).sort()).toEqual([...idsA, ...idsB, ...idsSteps].sort());
     expect((await nodeA.getSession(session))?.current_step).toBe('step-14');
+  });
+
+  it('refuses a chat append that waited on the session lock while the session was being ended', async () => {
+    const session = `s-${randomUUID()}`;
+    await nodeA.joinSession(session, { id: 'c', name: 'C', role: 'coach' });
+    // a session:control "end" caught in the middle of its transaction
+    const ender = new Client({ connectionString: target.options.databaseUrl });
+    await ender.connect();
+    try {
+      await ender.query('begin');
+      await ender.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [session]);
+      await ender.query(`update sessions set status = 'ended' where session_id = $1`, [session]);
+      let settled = false;
+      const append = nodeB.appendMessage(msg(session, 'late'), { requireOpen: true }).then(
+        () => 'stored',
+        (err: Error) => err.name,
+      );
+      void append.then(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(settled).toBe(false); // it waits for the lock…
+      await ender.query('commit');
+      // …and then judges the session as it is after that commit, not as it was when the append began
+      expect(await append).toBe('SessionEndedError');
+    } finally {
+      await ender.end();
+    }
+    expect(await nodeA.countMessagesAfter(session, null)).toBe(0);
   });
 
   it('stores one row for an idempotency key retried on both nodes at once', async () => {
