@@ -25,6 +25,8 @@ export interface WindowResult {
   clientCpuSeconds: number;
   /** average cores used by processes outside the bench meanwhile (a shared machine's noise) */
   foreignCpuCores: number;
+  /** of those, cores the hypervisor gave to other guests (steal) */
+  stealCores: number;
   cpuUsPerDelivery: number | null;
   elapsedMs: number;
 }
@@ -89,6 +91,7 @@ export interface RoomsResult {
   deliveryP99Ms: number | null;
   serverCpuSeconds: number;
   foreignCpuCores: number;
+  stealCores: number;
 }
 
 export interface IdleResult {

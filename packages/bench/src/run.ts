@@ -41,7 +41,8 @@ async function main(): Promise<number> {
   const noise = worstForeignCpu(report);
   if (noise > 0.2) {
     out.push(
-      `- WARNING: other processes used up to ${noise.toFixed(2)} cores during measurements; latency and max-rate ` +
+      `- WARNING: other processes used up to ${noise.toFixed(2)} cores during measurements (of which up to ` +
+        `${worstSteal(report).toFixed(2)} stolen by the hypervisor); latency and max-rate ` +
         `figures are disturbed (CPU per delivery and RSS much less so). Re-run on a quiet machine.`,
     );
   }
@@ -51,6 +52,15 @@ async function main(): Promise<number> {
   out.push('', `raw figures: ${file}`);
   console.log(out.join('\n'));
   return report.errors.length > 0 ? 1 : 0;
+}
+
+function worstSteal(r: BenchReport): number {
+  const all = [
+    ...r.fanout.flatMap((f) => [f.fixed, ...f.ramp].map((w) => w.stealCores)),
+    ...r.cluster.map((c) => c.window.stealCores),
+    ...r.rooms.map((x) => x.stealCores),
+  ];
+  return Math.max(0, ...all);
 }
 
 function worstForeignCpu(r: BenchReport): number {

@@ -115,6 +115,7 @@ export async function measureWindow(
   const cpu = cpuSeconds(target.serverPids) - cpu0;
   const clientCpu = cpuSeconds(pool.pids) - clientCpu0;
   const foreignCpuCores = foreign.cores();
+  const stealCores = foreign.stealCores();
   agent.destroy();
 
   const { latency: hist, deliveries, outOfOrder, stale } = await collectWindow(pool, expected);
@@ -139,6 +140,7 @@ export async function measureWindow(
     serverCpuSeconds: cpu,
     clientCpuSeconds: clientCpu,
     foreignCpuCores,
+    stealCores,
     cpuUsPerDelivery: deliveries > 0 ? (cpu * 1e6) / deliveries : null,
     elapsedMs: t1 - t0,
   };
@@ -178,6 +180,7 @@ export function combineWindows(parts: WindowMeasurement[]): WindowResult {
     serverCpuSeconds: cpu,
     clientCpuSeconds: sum((r) => r.clientCpuSeconds),
     foreignCpuCores: sum((r) => r.foreignCpuCores * r.elapsedMs) / Math.max(1, elapsed),
+    stealCores: sum((r) => r.stealCores * r.elapsedMs) / Math.max(1, elapsed),
     cpuUsPerDelivery: deliveries > 0 ? (cpu * 1e6) / deliveries : null,
     elapsedMs: elapsed,
   };

@@ -94,12 +94,21 @@ export function openFileLimit(): FdLimit {
 }
 
 /** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
-export function machineBusySeconds(): number {
+function machineTicks(): number[] {
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
   // cpu user nice system idle iowait irq softirq steal ...
-  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  return line.trim().split(/\s+/).slice(1).map(Number);
+}
+
+export function machineBusySeconds(): number {
+  const f = machineTicks();
   const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
   return (total - f[3] - f[4]) / clockTicks();
+}
+
+/** Time the hypervisor ran something else on our virtual CPUs. */
+export function machineStealSeconds(): number {
+  return (machineTicks()[7] ?? 0) / clockTicks();
 }
 
 /**
@@ -110,13 +119,26 @@ export function machineBusySeconds(): number {
  */
 export class ForeignCpu {
   private readonly busy0 = machineBusySeconds();
+  private readonly steal0 = machineStealSeconds();
   private readonly own0 = cpuSeconds([process.pid]);
   private readonly t0 = Date.now();
 
-  /** average cores used by others since construction */
+  /** average cores used by others since construction, steal included */
   cores(): number {
     const busy = machineBusySeconds() - this.busy0;
     const own = cpuSeconds([process.pid]) - this.own0;
-    return Math.max(0, busy - own) / Math.max(0.001, (Date.now() - this.t0) / 1000);
+    return Math.max(0, busy - own) / this.seconds();
+  }
+
+  /**
+   * Of that, the cores the hypervisor gave to other guests. On a VM it
+   * rises after a while of sustained load, and latency with it.
+   */
+  stealCores(): number {
+    return (machineStealSeconds() - this.steal0) / this.seconds();
+  }
+
+  private seconds(): number {
+    return Math.max(0.001, (Date.now() - this.t0) / 1000);
   }
 }

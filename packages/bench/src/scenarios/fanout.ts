@@ -68,7 +68,7 @@ export async function runFanoutSet(ctx: BenchContext, kinds: ServerKind[], subsc
           `  ${SERVER_LABEL[c.kind]} fixed ${fmtRate(fixed.deliveriesPerSec)}/s: ${fixed.cpuUsPerDelivery?.toFixed(2)} µs CPU/delivery ` +
             `(clients ${((fixed.clientCpuSeconds * 1e6) / Math.max(1, fixed.deliveries)).toFixed(2)}), ` +
             `p50 ${fmtMs(fixed.p50Ms)} p99 ${fmtMs(fixed.p99Ms)} ms, ${fixed.deliveries}/${fixed.expectedDeliveries} delivered` +
-            `, others used ${fixed.foreignCpuCores.toFixed(2)} cores`,
+            `, others used ${fixed.foreignCpuCores.toFixed(2)} cores (steal ${fixed.stealCores.toFixed(2)})`,
         );
         const serverRssBytes = rssBytes([c.server.pid]);
         const { ramp, best } = await rampUp(ctx, c, fixed, fixedRate, drainMs, () => w++);

@@ -46,6 +46,7 @@ export async function runRooms(ctx: BenchContext, kind: ServerKind): Promise<Roo
     }
     const cpu = cpuSeconds([server.pid]) - cpu0;
     const foreignCpuCores = foreign.cores();
+    const stealCores = foreign.stealCores();
 
     const reply = new Histogram();
     const delivery = new Histogram();
@@ -82,11 +83,13 @@ export async function runRooms(ctx: BenchContext, kind: ServerKind): Promise<Roo
       deliveryP99Ms: delivery.quantileMs(0.99),
       serverCpuSeconds: cpu,
       foreignCpuCores,
+      stealCores,
     };
     ctx.log(
       `  ${result.messagesPerSec.toFixed(0)} msg/s: reply p50 ${fmtMs(result.replyP50Ms)} p99 ${fmtMs(result.replyP99Ms)} ms, ` +
         `delivery p50 ${fmtMs(result.deliveryP50Ms)} p99 ${fmtMs(result.deliveryP99Ms)} ms, ` +
-        `${repliesOk}/${sent} replies ok, ${deliveries}/${expectedDeliveries} delivered`,
+        `${repliesOk}/${sent} replies ok, ${deliveries}/${expectedDeliveries} delivered, ` +
+        `others used ${foreignCpuCores.toFixed(2)} cores (steal ${stealCores.toFixed(2)})`,
     );
     return result;
   });
