@@ -219,7 +219,7 @@ function planUnits(o: BenchOptions, servers: ServerKind[], report: BenchReport):
       units.push({
         scenario: 'cluster',
         server,
-        estimateMs: quick ? 3000 : fanoutCost + 5000,
+        estimateMs: quick ? 3000 : 2 * fanoutCost + 5000,
         sockets: o.cluster.subscribers,
         run: async (ctx) => {
           report.cluster.push(await runCluster(ctx, server));
