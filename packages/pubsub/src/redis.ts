@@ -77,6 +77,7 @@ export class RedisAdapter implements PubSubAdapter {
 
   private outChannels: string[] = [];
   private outMessages: Buffer[] = [];
+  /** a publish went out directly this turn; the turn's later ones wait for its end */
   private flushScheduled = false;
   private pendingPublishes = 0;
   /** commands sent and not yet answered, with the connection they went out on */
@@ -314,15 +315,19 @@ export class RedisAdapter implements PubSubAdapter {
     if (this.closed) return;
     this.outChannels.push(channel);
     this.outMessages.push(message);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      // Everything published before the event loop turns goes out as one pipeline.
-      setImmediate(() => this.flush());
-    }
+    if (this.flushScheduled) return;
+    // The first publish of a turn leaves at once, so other nodes never wait
+    // behind this node's own work in that turn (its local fan-out included);
+    // what the rest of the turn publishes goes out as one pipeline after it.
+    this.flushScheduled = true;
+    this.flush();
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
   }
 
   private flush(): void {
-    this.flushScheduled = false;
     const channels = this.outChannels;
     const messages = this.outMessages;
     const n = channels.length;

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import Redis from 'ioredis';
 import { binaryBroadcast, jsonBroadcast, type Broadcast } from '@cinder/runtime';
 import { RedisAdapter } from '@cinder/pubsub';
@@ -38,6 +39,28 @@ describe('RedisAdapter on one Redis', () => {
     await Promise.all(nodes.map((n) => n.adapter.close()));
     nodes = [];
     admin.disconnect();
+  });
+
+  it('sends the first publish of an event-loop turn at once, not after the rest of the turn', async () => {
+    const a = await node('a');
+    // A subscriber in another process stamps the arrival while this one is still busy.
+    const watcher = spawn(
+      process.execPath,
+      ['-e', `const R=require('ioredis');const r=new R(process.argv[1]);r.subscribe(process.argv[2]).then(()=>console.log('ready'));r.on('message',()=>{console.log(Date.now());process.exit(0)})`, URL, `${prefix}:b:room:now`],
+      { cwd: __dirname, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const lines: string[] = [];
+    watcher.stdout.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter(Boolean)));
+    try {
+      await waitFor('the watcher to subscribe', () => lines.includes('ready'));
+      a.adapter.publish(jsonBroadcast('room:now', 'first', {}));
+      const busyUntil = Date.now() + 400; // the rest of the turn: a long local fan-out, say
+      while (Date.now() < busyUntil);
+      await waitFor('the watcher to see the message', () => lines.length > 1);
+      expect(Number(lines[1])).toBeLessThan(busyUntil);
+    } finally {
+      watcher.kill();
+    }
   });
 
   test('a broadcast reaches each subscribed node exactly once, never its origin nor unsubscribed nodes', async () => {

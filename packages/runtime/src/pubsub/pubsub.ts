@@ -73,8 +73,10 @@ export class PubSub {
 
   /** Delivers to every subscriber on every node; `from` is skipped (broadcast_from). */
   broadcast(msg: Broadcast, from: Subscriber | null = null): void {
-    this.dispatch(msg, from);
+    // Other nodes first: a local fan-out to thousands of sockets takes
+    // milliseconds that remote subscribers should not wait behind.
     this.adapter.publish(msg);
+    this.dispatch(msg, from);
   }
 
   /** Delivers to this node's subscribers only (e.g. presence_diff). */
