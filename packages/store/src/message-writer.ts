@@ -74,15 +74,6 @@ function array(values: readonly unknown[]) {
   return sql.param([...values]);
 }
 
-async function drawIds(tx: Db, n: number): Promise<number[]> {
-  const result = await tx.execute(
-    sql`select nextval('message_id_seq')::text as id from generate_series(1, ${n}::int)`,
-  );
-  return rowsOf<{ id: string }>(result)
-    .map((r) => Number(r.id))
-    .sort((a, b) => a - b);
-}
-
 async function endedSessions(tx: Db, sessionIds: readonly string[]): Promise<Set<string>> {
   const result = await tx.execute(
     sql`select session_id from sessions where session_id = any(${array(sessionIds)}::text[]) and status = 'ended'`,
@@ -116,8 +107,8 @@ async function findOriginals(tx: Db, writes: readonly PendingWrite[]): Promise<M
 
 /** Inserts `writes` in order; results line up with `writes`. */
 export async function writeMessages(tx: Db, writes: readonly PendingWrite[], now: Date, locked = false): Promise<WriteResult[]> {
-  const sessionIds = [...new Set(writes.map((w) => w.message.session_id))].sort();
   if (hasNoKeys(writes)) return appendUnkeyed(tx, writes, now);
+  const sessionIds = [...new Set(writes.map((w) => w.message.session_id))].sort();
   if (!locked) {
     await lockSessions(tx, sessionIds);
     // A persisted broadcast may be the first thing a session ever sees.
@@ -155,24 +146,21 @@ export async function writeMessages(tx: Db, writes: readonly PendingWrite[], now
     claimed.add(pk);
     return { pk, fresh: true };
   });
-  const freshCount = plan.filter((p) => p.fresh).length;
-  const ids = freshCount > 0 ? await drawIds(tx, freshCount) : [];
+  // The fresh ones are inserted as keyless writes are (ids in write order), then their keys recorded.
+  const fresh = writes.filter((_, i) => plan[i].fresh);
+  const written = fresh.length > 0 ? await appendUnkeyed(tx, fresh.map((w) => ({ message: w.message })), now) : [];
 
   const results: WriteResult[] = new Array(writes.length);
-  const rows: (typeof messages.$inferInsert)[] = [];
   const keyRows: (typeof idempotencyKeys.$inferInsert)[] = [];
   let next = 0;
   writes.forEach((w, i) => {
     if (!plan[i].fresh) return;
-    const m = w.message;
-    const row = messageRow(m, ids[next++], now);
-    rows.push(row);
-    const message = toMessage(row);
+    const { message } = written[next++];
     results[i] = { message, duplicate: false };
     const pk = plan[i].pk;
     if (pk !== undefined) {
       originals.set(pk, message);
-      keyRows.push({ sessionId: m.session_id, key: w.idempotencyKey as string, messageId: row.id, createdAt: now });
+      keyRows.push({ sessionId: message.session_id, key: w.idempotencyKey as string, messageId: Number(message.id), createdAt: now });
     }
   });
   writes.forEach((_, i) => {
@@ -180,12 +168,9 @@ export async function writeMessages(tx: Db, writes: readonly PendingWrite[], now
     if (!plan[i].fresh && pk !== undefined) results[i] = { message: originals.get(pk) as Message, duplicate: true };
   });
 
-  if (rows.length > 0) await insertMessages(tx, rows, now);
   if (keyRows.length > 0) await insertKeys(tx, keyRows, now);
   return results;
 }
-
-type MessageRow = typeof messages.$inferInsert;
 
 function messageRow(m: NewMessage, id: number, now: Date) {
   return {
@@ -199,18 +184,6 @@ function messageRow(m: NewMessage, id: number, now: Date) {
     insertedAt: now,
     deletedAt: null,
   };
-}
-
-async function insertMessages(tx: Db, rows: readonly MessageRow[], now: Date): Promise<void> {
-  const column = <T>(f: (r: MessageRow) => T) => array(rows.map(f));
-  await tx.execute(sql`
-    insert into messages (session_id, id, type, author_role, author_id, message, meta, inserted_at)
-    select s, i, t, r, a, m, j::jsonb, ${now.toISOString()}::timestamptz
-    from unnest(
-      ${column((r) => r.sessionId)}::text[], ${column((r) => r.id)}::bigint[], ${column((r) => r.type)}::text[],
-      ${column((r) => r.authorRole)}::text[], ${column((r) => r.authorId)}::text[], ${column((r) => r.message)}::text[],
-      ${column((r) => JSON.stringify(r.meta))}::text[]
-    ) as u(s, i, t, r, a, m, j)`);
 }
 
 async function insertKeys(tx: Db, rows: readonly (typeof idempotencyKeys.$inferInsert)[], now: Date): Promise<void> {

@@ -13,6 +13,7 @@ import { toMessage, toSessionState } from './rows';
 import { messages, sessions } from './schema';
 import { type Joiner, takeSeat, requireJoiner } from './sessions';
 import { requireCursor, requireId, requireLimit } from './validate';
+import { perDatabase } from './per-database';
 
 /** The history a join answers with: the latest `latest` messages, or the first `limit` after a cursor. */
 export type HistoryPage = { readonly latest: number } | { readonly after: string; readonly limit: number };
@@ -46,16 +47,7 @@ export async function openSession(db: Db, sessionId: string, joiner: Joiner, pag
  * Built once per database: drizzle's query building was a tenth of a join
  * storm's CPU, and a named statement is parsed once per Postgres connection.
  */
-const prepared = new WeakMap<Db, ReturnType<typeof prepare>>();
-
-function preparedFor(db: Db) {
-  let p = prepared.get(db);
-  if (p === undefined) {
-    p = prepare(db);
-    prepared.set(db, p);
-  }
-  return p;
-}
+const preparedFor = perDatabase(prepare);
 
 function prepare(db: Db) {
   return { latest: sessionWithPage(db, false).prepare('cinder_open_session_latest'), forward: sessionWithPage(db, true).prepare('cinder_open_session_forward') };

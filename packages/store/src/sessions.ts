@@ -4,6 +4,7 @@ import { SESSION_STATUSES } from '@cinder/contract';
 import { asc, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from './db';
 import { StoreInputError } from './errors';
+import { perDatabase } from './per-database';
 import { lockSessions, type NewMessage, writeMessages } from './message-writer';
 import { toSessionState } from './rows';
 import { sessions } from './schema';
@@ -45,16 +46,7 @@ export async function takeSeat(db: Db, sessionId: string, joiner: Joiner, role: 
  * and building the upsert each time was most of what a join left for the
  * garbage collector.
  */
-const seatPrepared = new WeakMap<Db, Record<Role, ReturnType<typeof prepareSeat>>>();
-
-function seatStatements(db: Db): Record<Role, ReturnType<typeof prepareSeat>> {
-  let p = seatPrepared.get(db);
-  if (p === undefined) {
-    p = { coach: prepareSeat(db, 'coach'), student: prepareSeat(db, 'student') };
-    seatPrepared.set(db, p);
-  }
-  return p;
-}
+const seatStatements = perDatabase((db) => ({ coach: prepareSeat(db, 'coach'), student: prepareSeat(db, 'student') }));
 
 function prepareSeat(db: Db, role: Role) {
   const coach = role === 'coach';
@@ -100,16 +92,7 @@ export async function listSessions(db: Db, status: SessionStatus | undefined, li
  * plan for that shape cannot use the (status, updated_at) index, and named
  * statements fall back to generic plans after a few executions.
  */
-const listPrepared = new WeakMap<Db, ReturnType<typeof prepareLists>>();
-
-function listStatements(db: Db): ReturnType<typeof prepareLists> {
-  let p = listPrepared.get(db);
-  if (p === undefined) {
-    p = prepareLists(db);
-    listPrepared.set(db, p);
-  }
-  return p;
-}
+const listStatements = perDatabase(prepareLists);
 
 function prepareLists(db: Db) {
   const order = [desc(sessions.updatedAt), asc(sessions.sessionId)] as const;
